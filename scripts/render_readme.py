@@ -1,0 +1,23 @@
+"""Render nbs/index.ipynb to Markdown on stdout (nbdev_readme needs Quarto, which is not installable here).
+
+Cells marked `#| hide` are left out, `#|` directive lines are stripped, and outputs are kept as Markdown."""
+import sys, nbformat
+from pathlib import Path
+from nbconvert import MarkdownExporter
+
+root = Path(__file__).resolve().parent.parent
+notebook = nbformat.read(root / "nbs" / "index.ipynb", as_version=4)
+cells = []
+for cell in notebook.cells:
+    lines = cell.source.splitlines()
+    directives = [l.strip() for l in lines if l.strip().startswith("#|")]
+    if any(d.replace(" ", "") in ("#|hide", "#|eval:false") for d in directives) and cell.cell_type == "code": continue
+    cell.source = "\n".join(l for l in lines if not l.strip().startswith("#|")).strip("\n")
+    if cell.cell_type == "code" and any(d.replace(" ", "") == "#|echo:false" for d in directives):
+        cell.source = ""
+    cells.append(cell)
+notebook.cells = cells
+body, _ = MarkdownExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(notebook)
+body = body.replace("```python\n\n```\n", "")
+sys.stdout.write("<!-- Generated from nbs/index.ipynb by scripts/render_readme.py: edit the notebook, then run `make readme`. -->\n\n"
+                 + "\n".join(line.rstrip() for line in body.strip().splitlines()) + "\n")

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The project's test command (called by `make test` and CI). Fails on the first problem.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export EXTRACTIVE_QA_PROFILE="${EXTRACTIVE_QA_PROFILE:-smoke}"
+scratch=$(mktemp -d); trap 'rm -rf "$scratch"' EXIT
+
+echo "== 1. notebooks and package agree (nbdev_export changes nothing)"
+cp -r extractive_qa "$scratch/package"
+nbdev_export
+if ! diff -r -x __pycache__ "$scratch/package" extractive_qa; then
+  echo "FAIL: extractive_qa/ is out of sync with nbs/. Run nbdev_export and commit both."; exit 1; fi
+
+echo "== 2. notebooks are clean (nbdev_clean changes nothing)"
+cp -r nbs "$scratch/nbs"
+nbdev_clean
+if ! diff -r -x runs -x .ipynb_checkpoints "$scratch/nbs" nbs >/dev/null; then
+  diff -r -x runs -x .ipynb_checkpoints "$scratch/nbs" nbs | head -20
+  echo "FAIL: notebooks were not cleaned. Run nbdev_clean and commit."; exit 1; fi
+
+echo "== 3. README.md is the rendering of nbs/index.ipynb"
+python scripts/render_readme.py > "$scratch/README.md"
+if ! diff -q "$scratch/README.md" README.md >/dev/null; then
+  diff "$scratch/README.md" README.md | head -20
+  echo "FAIL: README.md is stale. Run \`make readme\` and commit."; exit 1; fi
+
+echo "== 4. every notebook runs top to bottom (profile: $EXTRACTIVE_QA_PROFILE)"
+nbdev_test --n_workers 1 --do_print
+
+echo "== 5. pytest: CLI end to end, scoring, installed package"
+python -m pytest -q tests
+
+echo "== 6. benchmarks, smoke versions"
+bash scripts/bench.sh --smoke

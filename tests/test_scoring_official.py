@@ -1,0 +1,347 @@
+"""Cross-check `extractive_qa.scoring` against transcriptions of the official SQuAD evaluation scripts.
+
+The functions prefixed `official_` below are straightforward transcriptions of `evaluate-v1.1.py` and
+`evaluate-v2.0.py` (https://rajpurkar.github.io/SQuAD-explorer/), kept as close to the originals as possible so
+that they are an independent reference. They run on the real dev sets, with synthetic predictions, and need
+`EXTRACTIVE_QA_DATA_DIR` to point at the folder holding `squad_v1/validation.parquet` and
+`squad_v2/validation.parquet`; without it the tests are skipped.
+
+    EXTRACTIVE_QA_DATA_DIR=/work/shared/data/squad pytest -q tests/test_scoring_official.py
+"""
+from __future__ import annotations
+import collections, os, random, re, string
+from pathlib import Path
+
+import pytest
+
+from extractive_qa.scoring import squad_v1_scores, squad_v2_scores, score_predictions, f1_score, exact_match_score
+
+TOLERANCE = 1e-9
+
+
+# ---------------------------------------------------------------- official evaluate-v1.1.py, transcribed
+def official_v1_normalize_answer(s):
+    def remove_articles(text): return re.sub(r'\b(a|an|the)\b', ' ', text)
+    def white_space_fix(text): return ' '.join(text.split())
+    def remove_punc(text):
+        exclude = set(string.punctuation)
+        return ''.join(ch for ch in text if ch not in exclude)
+    def lower(text): return text.lower()
+    return white_space_fix(remove_articles(remove_punc(lower(s))))
+
+
+def official_v1_f1_score(prediction, ground_truth):
+    prediction_tokens = official_v1_normalize_answer(prediction).split()
+    ground_truth_tokens = official_v1_normalize_answer(ground_truth).split()
+    common = collections.Counter(prediction_tokens) & collections.Counter(ground_truth_tokens)
+    num_same = sum(common.values())
+    if num_same == 0:
+        return 0
+    precision = 1.0 * num_same / len(prediction_tokens)
+    recall = 1.0 * num_same / len(ground_truth_tokens)
+    f1 = (2 * precision * recall) / (precision + recall)
+    return f1
+
+
+def official_v1_exact_match_score(prediction, ground_truth):
+    return (official_v1_normalize_answer(prediction) == official_v1_normalize_answer(ground_truth))
+
+
+def official_v1_metric_max_over_ground_truths(metric_fn, prediction, ground_truths):
+    scores_for_ground_truths = []
+    for ground_truth in ground_truths:
+        score = metric_fn(prediction, ground_truth)
+        scores_for_ground_truths.append(score)
+    return max(scores_for_ground_truths)
+
+
+def official_v1_evaluate(dataset, predictions):
+    f1 = exact_match = total = 0
+    for article in dataset:
+        for paragraph in article['paragraphs']:
+            for qa in paragraph['qas']:
+                total += 1
+                if qa['id'] not in predictions:
+                    continue  # the official script prints 'Unanswered question ... will receive score 0.'
+                ground_truths = list(map(lambda x: x['text'], qa['answers']))
+                prediction = predictions[qa['id']]
+                exact_match += official_v1_metric_max_over_ground_truths(official_v1_exact_match_score, prediction, ground_truths)
+                f1 += official_v1_metric_max_over_ground_truths(official_v1_f1_score, prediction, ground_truths)
+    exact_match = 100.0 * exact_match / total
+    f1 = 100.0 * f1 / total
+    return {'exact_match': exact_match, 'f1': f1}
+
+
+# ---------------------------------------------------------------- official evaluate-v2.0.py, transcribed
+def official_v2_make_qid_to_has_ans(dataset):
+    qid_to_has_ans = {}
+    for article in dataset:
+        for p in article['paragraphs']:
+            for qa in p['qas']:
+                qid_to_has_ans[qa['id']] = bool(qa['answers'])
+    return qid_to_has_ans
+
+
+def official_v2_normalize_answer(s):
+    def remove_articles(text):
+        regex = re.compile(r'\b(a|an|the)\b', re.UNICODE)
+        return re.sub(regex, ' ', text)
+    def white_space_fix(text): return ' '.join(text.split())
+    def remove_punc(text):
+        exclude = set(string.punctuation)
+        return ''.join(ch for ch in text if ch not in exclude)
+    def lower(text): return text.lower()
+    return white_space_fix(remove_articles(remove_punc(lower(s))))
+
+
+def official_v2_get_tokens(s):
+    if not s: return []
+    return official_v2_normalize_answer(s).split()
+
+
+def official_v2_compute_exact(a_gold, a_pred):
+    return int(official_v2_normalize_answer(a_gold) == official_v2_normalize_answer(a_pred))
+
+
+def official_v2_compute_f1(a_gold, a_pred):
+    gold_toks = official_v2_get_tokens(a_gold)
+    pred_toks = official_v2_get_tokens(a_pred)
+    common = collections.Counter(gold_toks) & collections.Counter(pred_toks)
+    num_same = sum(common.values())
+    if len(gold_toks) == 0 or len(pred_toks) == 0:
+        # If either is no-answer, then F1 is 1 if they agree, 0 otherwise
+        return int(gold_toks == pred_toks)
+    if num_same == 0:
+        return 0
+    precision = 1.0 * num_same / len(pred_toks)
+    recall = 1.0 * num_same / len(gold_toks)
+    f1 = (2 * precision * recall) / (precision + recall)
+    return f1
+
+
+def official_v2_get_raw_scores(dataset, preds):
+    exact_scores = {}
+    f1_scores = {}
+    for article in dataset:
+        for p in article['paragraphs']:
+            for qa in p['qas']:
+                qid = qa['id']
+                gold_answers = [a['text'] for a in qa['answers'] if official_v2_normalize_answer(a['text'])]
+                if not gold_answers:
+                    # For unanswerable questions, only correct answer is empty string
+                    gold_answers = ['']
+                if qid not in preds:
+                    continue  # the official script prints 'Missing prediction for ...'
+                a_pred = preds[qid]
+                # Take max over all gold answers
+                exact_scores[qid] = max(official_v2_compute_exact(a, a_pred) for a in gold_answers)
+                f1_scores[qid] = max(official_v2_compute_f1(a, a_pred) for a in gold_answers)
+    return exact_scores, f1_scores
+
+
+def official_v2_apply_no_ans_threshold(scores, na_probs, qid_to_has_ans, na_prob_thresh):
+    new_scores = {}
+    for qid, s in scores.items():
+        pred_na = na_probs[qid] > na_prob_thresh
+        if pred_na:
+            new_scores[qid] = float(not qid_to_has_ans[qid])
+        else:
+            new_scores[qid] = s
+    return new_scores
+
+
+def official_v2_make_eval_dict(exact_scores, f1_scores, qid_list=None):
+    if not qid_list:
+        total = len(exact_scores)
+        return collections.OrderedDict([
+            ('exact', 100.0 * sum(exact_scores.values()) / total),
+            ('f1', 100.0 * sum(f1_scores.values()) / total),
+            ('total', total),
+        ])
+    else:
+        total = len(qid_list)
+        return collections.OrderedDict([
+            ('exact', 100.0 * sum(exact_scores[k] for k in qid_list) / total),
+            ('f1', 100.0 * sum(f1_scores[k] for k in qid_list) / total),
+            ('total', total),
+        ])
+
+
+def official_v2_merge_eval(main_eval, new_eval, prefix):
+    for k in new_eval:
+        main_eval['%s_%s' % (prefix, k)] = new_eval[k]
+
+
+def official_v2_find_best_thresh(preds, scores, na_probs, qid_to_has_ans):
+    num_no_ans = sum(1 for k in qid_to_has_ans if not qid_to_has_ans[k])
+    cur_score = num_no_ans
+    best_score = cur_score
+    best_thresh = 0.0
+    qid_list = sorted(na_probs, key=lambda k: na_probs[k])
+    for i, qid in enumerate(qid_list):
+        if qid not in scores: continue
+        if qid_to_has_ans[qid]:
+            diff = scores[qid]
+        else:
+            if preds[qid]:
+                diff = -1
+            else:
+                diff = 0
+        cur_score += diff
+        if cur_score > best_score:
+            best_score = cur_score
+            best_thresh = na_probs[qid]
+    return 100.0 * best_score / len(scores), best_thresh
+
+
+def official_v2_find_all_best_thresh(main_eval, preds, exact_raw, f1_raw, na_probs, qid_to_has_ans):
+    best_exact, exact_thresh = official_v2_find_best_thresh(preds, exact_raw, na_probs, qid_to_has_ans)
+    best_f1, f1_thresh = official_v2_find_best_thresh(preds, f1_raw, na_probs, qid_to_has_ans)
+    main_eval['best_exact'] = best_exact
+    main_eval['best_exact_thresh'] = exact_thresh
+    main_eval['best_f1'] = best_f1
+    main_eval['best_f1_thresh'] = f1_thresh
+
+
+def official_v2_main(dataset, preds, na_probs=None, na_prob_thresh=1.0):
+    "The body of the official `main()`, without file reading, plots and printing."
+    has_na_prob_file = na_probs is not None
+    if not has_na_prob_file:
+        na_probs = {k: 0.0 for k in preds}
+    qid_to_has_ans = official_v2_make_qid_to_has_ans(dataset)  # maps qid to True/False
+    has_ans_qids = [k for k, v in qid_to_has_ans.items() if v]
+    no_ans_qids = [k for k, v in qid_to_has_ans.items() if not v]
+    exact_raw, f1_raw = official_v2_get_raw_scores(dataset, preds)
+    exact_thresh = official_v2_apply_no_ans_threshold(exact_raw, na_probs, qid_to_has_ans, na_prob_thresh)
+    f1_thresh = official_v2_apply_no_ans_threshold(f1_raw, na_probs, qid_to_has_ans, na_prob_thresh)
+    out_eval = official_v2_make_eval_dict(exact_thresh, f1_thresh)
+    if has_ans_qids:
+        has_ans_eval = official_v2_make_eval_dict(exact_thresh, f1_thresh, qid_list=has_ans_qids)
+        official_v2_merge_eval(out_eval, has_ans_eval, 'HasAns')
+    if no_ans_qids:
+        no_ans_eval = official_v2_make_eval_dict(exact_thresh, f1_thresh, qid_list=no_ans_qids)
+        official_v2_merge_eval(out_eval, no_ans_eval, 'NoAns')
+    if has_na_prob_file:
+        official_v2_find_all_best_thresh(out_eval, preds, exact_raw, f1_raw, na_probs, qid_to_has_ans)
+    return dict(out_eval)
+
+
+# ---------------------------------------------------------------- data and synthetic predictions
+def dev_rows(version_folder: str) -> list[dict]:
+    "The rows of a real dev set (id, context, answer texts), or skip the test when the data is not there."
+    data_dir = os.environ.get("EXTRACTIVE_QA_DATA_DIR")
+    if not data_dir: pytest.skip("EXTRACTIVE_QA_DATA_DIR is not set")
+    path = Path(data_dir)/version_folder/"validation.parquet"
+    if not path.is_file(): pytest.skip(f"{path} is missing")
+    pd = pytest.importorskip("pandas")
+    frame = pd.read_parquet(path, columns=["id", "context", "answers"])
+    return [dict(id=row.id, context=row.context, answers={"text": [str(t) for t in row.answers["text"]],
+                                                          "answer_start": [int(s) for s in row.answers["answer_start"]]})
+            for row in frame.itertuples()]
+
+
+def official_dataset(rows: list[dict]) -> list[dict]:
+    "The rows in the official JSON layout (article -> paragraphs -> qas, answers as a list of dicts)."
+    return [{"paragraphs": [{"qas": [{"id": row["id"], "answers": [{"text": text} for text in row["answers"]["text"]]}
+                                     for row in rows]}]}]
+
+
+def perturbed_prediction(row: dict, generator: random.Random) -> str | None:
+    "A plausible model output for `row`: right, partly right, wrong, empty or missing (None)."
+    texts, context = row["answers"]["text"], row["context"]
+    context_words = context.split()
+    random_span = " ".join(context_words[(start := generator.randrange(len(context_words))):start + generator.randint(1, 6)])
+    if not texts:  # unanswerable: abstain, answer something, or answer only an article
+        return generator.choice(["", "", random_span, "the", " "])
+    first = texts[0]
+    words = first.split()
+    choice = generator.randrange(9)
+    if choice == 0: return first
+    if choice == 1: return "The " + generator.choice(texts) + "."
+    if choice == 2: return " ".join(words[:-1]) if len(words) > 1 else first.upper()
+    if choice == 3:
+        start = row["answers"]["answer_start"][0]
+        return context[max(0, start - generator.randint(0, 15)):start + len(first) + generator.randint(0, 25)]
+    if choice == 4: return random_span
+    if choice == 5: return ""
+    if choice == 6: return " ".join(words[1:]) + " " + words[0]
+    if choice == 7: return first + " " + first
+    return None
+
+
+def synthetic_predictions(rows: list[dict], seed: int, allow_missing: bool) -> dict[str, str]:
+    generator = random.Random(seed)
+    predictions = {}
+    for row in rows:
+        prediction = perturbed_prediction(row, generator)
+        if prediction is None:
+            if allow_missing: continue
+            prediction = row["answers"]["text"][-1]
+        predictions[row["id"]] = prediction
+    return predictions
+
+
+def synthetic_na_probs(rows: list[dict], seed: int) -> dict[str, float]:
+    "Random no-answer probabilities, leaning the right way, rounded so that ties occur, in a shuffled order."
+    generator = random.Random(seed)
+    probabilities = {row["id"]: round(min(1.0, generator.random() * 0.7 + (0.0 if row["answers"]["text"] else 0.3)), 2)
+                     for row in rows}
+    ids = list(probabilities)
+    generator.shuffle(ids)
+    return {question_id: probabilities[question_id] for question_id in ids}
+
+
+def assert_same(ours: dict, official: dict):
+    assert set(official) == set(ours) - {"missing_predictions"}, (set(official) ^ set(ours))
+    for key, value in official.items():
+        assert ours[key] == pytest.approx(value, abs=TOLERANCE, rel=0), key
+
+
+# ---------------------------------------------------------------- the tests
+@pytest.mark.parametrize("seed", [0, 1])
+def test_v1_matches_official_script(seed):
+    rows = dev_rows("squad_v1")
+    predictions = synthetic_predictions(rows, seed, allow_missing=True)
+    ours = squad_v1_scores(rows, predictions, verbose=False)
+    official = official_v1_evaluate(official_dataset(rows), predictions)
+    official["total"] = len(rows)
+    assert_same(ours, official)
+    assert ours["missing_predictions"] == len(rows) - len(predictions) > 0
+    assert score_predictions(rows, predictions, verbose=False) == ours
+
+
+@pytest.mark.parametrize("seed,na_prob_threshold", [(0, 1.0), (1, 0.5), (2, 0.0), (3, 0.37)])
+def test_v2_matches_official_script(seed, na_prob_threshold):
+    rows = dev_rows("squad_v2")
+    predictions = synthetic_predictions(rows, seed, allow_missing=False)
+    na_probs = synthetic_na_probs(rows, seed)
+    dataset = official_dataset(rows)
+    ours = squad_v2_scores(rows, predictions, na_probs, na_prob_threshold)
+    assert_same(ours, official_v2_main(dataset, predictions, na_probs, na_prob_threshold))
+    assert ours["missing_predictions"] == 0
+    without_probabilities = squad_v2_scores(rows, predictions, na_prob_threshold=na_prob_threshold)
+    assert_same(without_probabilities, official_v2_main(dataset, predictions, None, na_prob_threshold))
+    assert score_predictions(rows, predictions, version_2=True, na_probs=na_probs,
+                             na_prob_threshold=na_prob_threshold)["exact_match"] == ours["exact"]
+
+
+def test_v2_best_threshold_with_many_ties_and_only_answerable_questions():
+    "Only answerable questions, na_probs in reference order with many ties: the walk order must still match."
+    rows = [row for row in dev_rows("squad_v2") if row["answers"]["text"]][:2000]
+    predictions = synthetic_predictions(rows, 5, allow_missing=False)
+    generator = random.Random(5)
+    na_probs = {row["id"]: generator.choice([0.1, 0.2, 0.3]) for row in rows}
+    assert_same(squad_v2_scores(rows, predictions, na_probs), official_v2_main(official_dataset(rows), predictions, na_probs))
+
+
+def test_single_answer_functions_match_official_script():
+    rows = dev_rows("squad_v2")
+    generator = random.Random(7)
+    predictions = synthetic_predictions(rows, 7, allow_missing=False)
+    texts = [text for row in rows for text in row["answers"]["text"]][:3000] + ["", " ", "the", "An a THE"]
+    for text in texts:
+        prediction = predictions[generator.choice(rows)["id"]]
+        for truth, guess in ((text, prediction), (text, text), (text, "")):
+            assert exact_match_score(guess, truth) == official_v1_exact_match_score(guess, truth)
+            assert f1_score(guess, truth) == official_v1_f1_score(guess, truth)
+            assert f1_score(guess, truth, version_2=True) == official_v2_compute_f1(truth, guess)
