@@ -1,0 +1,202 @@
+"""Training-window preprocessing: the original course `prepare_train_features` (padded to max_length, while-loop
+labelling) against `extractive_qa.features.prepare_train_features` (no padding, bisect labelling), both through
+`Dataset.map(batched=True)` on the same examples with the same windows (max_length 384, doc_stride 128).
+
+    python bench/bench_preprocessing.py [--smoke] [--data-dir D]
+
+Checks that both produce the same windows (same tokens once the original's padding is dropped) and compares the
+labels window by window. Every label mismatch is judged against the gold answer; the run fails if ours is wrong
+anywhere, or (without --smoke) if original/ours-best time is below the target ratio.
+"""
+from common import configure, finish, load_examples, parse_args, show, timer
+
+import numpy as np
+import datasets
+from extractive_qa.config import OFFLINE_MINILM
+from extractive_qa.features import prepare_train_features, tokenize_windows
+from extractive_qa.training import load_model_and_tokenizer
+
+MAX_LENGTH, DOC_STRIDE = 384, 128
+SMOKE_EXAMPLES = 2_000
+TARGET_RATIO = 1.0
+
+
+def original_prepare_train_features(examples, tokenizer, max_length=MAX_LENGTH, doc_stride=DOC_STRIDE):
+    "The course's function, transcribed as written (its globals `tokenizer`, `pad_on_right`, sizes become arguments)."
+    pad_on_right = tokenizer.padding_side == "right"
+    examples["question"] = [q.lstrip() for q in examples["question"]]
+    tokenized_examples = tokenizer(
+        examples["question" if pad_on_right else "context"],
+        examples["context" if pad_on_right else "question"],
+        truncation="only_second" if pad_on_right else "only_first",
+        max_length=max_length,
+        stride=doc_stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding="max_length",
+    )
+    sample_mapping = tokenized_examples.pop("overflow_to_sample_mapping")
+    offset_mapping = tokenized_examples.pop("offset_mapping")
+    tokenized_examples["start_positions"] = []
+    tokenized_examples["end_positions"] = []
+    for i, offsets in enumerate(offset_mapping):
+        input_ids = tokenized_examples["input_ids"][i]
+        cls_index = input_ids.index(tokenizer.cls_token_id)
+        sequence_ids = tokenized_examples.sequence_ids(i)
+        sample_index = sample_mapping[i]
+        answers = examples["answers"][sample_index]
+        if len(answers["answer_start"]) == 0:
+            tokenized_examples["start_positions"].append(cls_index)
+            tokenized_examples["end_positions"].append(cls_index)
+        else:
+            start_char = answers["answer_start"][0]
+            end_char = start_char + len(answers["text"][0])
+            token_start_index = 0
+            while sequence_ids[token_start_index] != (1 if pad_on_right else 0):
+                token_start_index += 1
+            token_end_index = len(input_ids) - 1
+            while sequence_ids[token_end_index] != (1 if pad_on_right else 0):
+                token_end_index -= 1
+            if not (offsets[token_start_index][0] <= start_char and offsets[token_end_index][1] >= end_char):
+                tokenized_examples["start_positions"].append(cls_index)
+                tokenized_examples["end_positions"].append(cls_index)
+            else:
+                while token_start_index < len(offsets) and offsets[token_start_index][0] <= start_char:
+                    token_start_index += 1
+                tokenized_examples["start_positions"].append(token_start_index - 1)
+                while offsets[token_end_index][1] >= end_char:
+                    token_end_index -= 1
+                tokenized_examples["end_positions"].append(token_end_index + 1)
+    return tokenized_examples
+
+
+def run_map(examples, function, tokenizer, num_proc=None):
+    "Windows of `examples` through `Dataset.map`, never read from or written to the cache."
+    return examples.map(function, batched=True, remove_columns=examples.column_names, num_proc=num_proc,
+                        load_from_cache_file=False, fn_kwargs=dict(tokenizer=tokenizer), desc=function.__name__)
+
+
+def column(features, name) -> np.ndarray:
+    "A column of scalars as a numpy array."
+    return features.data.column(name).to_numpy()
+
+
+def token_ids(features) -> tuple[np.ndarray, np.ndarray]:
+    "All windows' unpadded token ids, concatenated, and each window's length (padding is where attention_mask is 0)."
+    ids = features.data.column("input_ids").combine_chunks()
+    mask = features.data.column("attention_mask").combine_chunks()
+    flat_ids, flat_mask = ids.flatten().to_numpy(), mask.flatten().to_numpy().astype(np.int64)
+    starts = mask.offsets.to_numpy()[:-1] - mask.offsets[0].as_py()
+    lengths = np.add.reduceat(flat_mask, starts) if len(mask) else np.zeros(0, np.int64)
+    return flat_ids[flat_mask.astype(bool)], lengths
+
+
+def same_windows(original, ours) -> bool:
+    "True when both have as many windows, with the same tokens once padding is dropped."
+    if len(original) != len(ours): return False
+    (ids_a, lengths_a), (ids_b, lengths_b) = token_ids(original), token_ids(ours)
+    return np.array_equal(lengths_a, lengths_b) and np.array_equal(ids_a, ids_b)
+
+
+def window_examples(examples, tokenizer) -> np.ndarray:
+    "The example index of every window, in window order (the same windows as both sides produce)."
+    def mapping(batch, indices):
+        windows = tokenize_windows(batch, tokenizer, MAX_LENGTH, DOC_STRIDE)
+        return {"example": [indices[i] for i in windows["overflow_to_sample_mapping"]]}
+    return column(examples.map(mapping, batched=True, with_indices=True, remove_columns=examples.column_names,
+                               load_from_cache_file=False, desc="window -> example"), "example")
+
+
+def label_is_right(label: tuple[int, int], offsets, sequence_ids, cls_index: int, start_char: int, end_char: int,
+                   context: str, gold: str) -> bool:
+    "Whether a (start, end) label is right: the gold text (or its tightest token cover), or CLS if the answer is not in the window."
+    context_tokens = [k for k, s in enumerate(sequence_ids) if s == 1]
+    first, last = context_tokens[0], context_tokens[-1]
+    inside = offsets[first][0] <= start_char and offsets[last][1] >= end_char
+    if label == (cls_index, cls_index): return not inside
+    start, end = label
+    if not (inside and first <= start <= end <= last): return False
+    if context[offsets[start][0]:offsets[end][1]].strip() == gold.strip(): return True
+    tightest_start = max(k for k in context_tokens if offsets[k][0] <= start_char)
+    tightest_end = min(k for k in context_tokens if offsets[k][1] >= end_char)
+    return (start, end) == (tightest_start, tightest_end)
+
+
+def judge_mismatches(examples, tokenizer, mismatches: np.ndarray, original_labels, our_labels) -> dict:
+    "Count the mismatched windows whose original label is wrong and whose label from ours is wrong; keep a few samples."
+    counts = dict(mismatches_where_original_is_wrong=0, mismatches_where_ours_is_wrong=0, mismatch_samples=[])
+    if not len(mismatches): return counts
+    window_to_example = window_examples(examples, tokenizer)
+    first_window = {e: int(np.searchsorted(window_to_example, e)) for e in set(window_to_example[mismatches].tolist())}
+    for window in mismatches.tolist():
+        example = int(window_to_example[window])
+        row = examples[example]
+        encoded = tokenizer(row["question"].lstrip(), row["context"], truncation="only_second", max_length=MAX_LENGTH,
+                            stride=DOC_STRIDE, return_overflowing_tokens=True, return_offsets_mapping=True,
+                            padding="max_length")
+        local = window - first_window[example]
+        ids, offsets, sequence_ids = encoded["input_ids"][local], encoded["offset_mapping"][local], encoded.sequence_ids(local)
+        start_char, gold = row["answers"]["answer_start"][0], row["answers"]["text"][0]
+        judge = lambda label: label_is_right(label, offsets, sequence_ids, ids.index(tokenizer.cls_token_id),
+                                             start_char, start_char + len(gold), row["context"], gold)
+        original, ours = tuple(original_labels[window]), tuple(our_labels[window])
+        original_right, ours_right = judge(original), judge(ours)
+        counts["mismatches_where_original_is_wrong"] += not original_right
+        counts["mismatches_where_ours_is_wrong"] += not ours_right
+        if len(counts["mismatch_samples"]) < 5:
+            counts["mismatch_samples"].append(dict(window=window, example_id=row["id"], gold=gold, original=[int(v) for v in original],
+                                                   ours=[int(v) for v in ours], original_right=original_right, ours_right=ours_right))
+    return counts
+
+
+def labels(features) -> np.ndarray:
+    "The (start, end) labels of every window as an (n, 2) array."
+    return np.stack([column(features, "start_positions"), column(features, "end_positions")], axis=1)
+
+
+def main():
+    args = parse_args(__doc__.splitlines()[0])
+    threads = configure()
+    datasets.disable_caching()
+    limit = SMOKE_EXAMPLES if args.smoke else None
+    examples = load_examples(args.data_dir, "train", limit, args.seed)
+    _, tokenizer = load_model_and_tokenizer(OFFLINE_MINILM)
+    inputs = dict(smoke=args.smoke, data_dir=args.data_dir, split="train (SQuAD v1.1)", examples=len(examples),
+                  tokenizer=OFFLINE_MINILM, max_length=MAX_LENGTH, doc_stride=DOC_STRIDE, threads=threads)
+    show("inputs", inputs)
+
+    for function in (original_prepare_train_features, prepare_train_features):  # untimed warm-up of both sides
+        run_map(examples.select(range(min(16, len(examples)))), function, tokenizer)
+    seconds = {}
+    with timer(seconds, "original_seconds"): original = run_map(examples, original_prepare_train_features, tokenizer)
+    with timer(seconds, "ours_seconds_num_proc_1"): ours = run_map(examples, prepare_train_features, tokenizer)
+    with timer(seconds, "ours_seconds_num_proc_2"): ours_2 = run_map(examples, prepare_train_features, tokenizer, num_proc=2)
+    best = min(seconds["ours_seconds_num_proc_1"], seconds["ours_seconds_num_proc_2"])
+    ratio = round(seconds["original_seconds"] / best, 3)
+
+    original_labels, our_labels = labels(original), labels(ours)
+    windows_match = same_windows(original, ours)
+    processes_agree = same_windows(ours, ours_2) and np.array_equal(our_labels, labels(ours_2))
+    mismatches = np.flatnonzero((original_labels != our_labels).any(axis=1)) if windows_match else np.zeros(0, int)
+    judged = judge_mismatches(examples, tokenizer, mismatches, original_labels, our_labels)
+    figures = dict(**seconds, ours_best_seconds=best, original_features=len(original), our_features=len(ours),
+                   ours_examples_per_second=round(len(examples) / best, 1),
+                   original_examples_per_second=round(len(examples) / seconds["original_seconds"], 1),
+                   same_windows=windows_match, num_proc_2_matches_num_proc_1=processes_agree,
+                   label_mismatches=int(len(mismatches)), **judged)
+    show("original (padding=max_length, while loops)", {k: figures[k] for k in ("original_seconds", "original_features", "original_examples_per_second")})
+    show("ours (no padding, bisect)", {k: figures[k] for k in ("ours_seconds_num_proc_1", "ours_seconds_num_proc_2", "our_features", "ours_examples_per_second")})
+    show("comparison", {k: v for k, v in figures.items() if k in ("same_windows", "num_proc_2_matches_num_proc_1", "label_mismatches",
+         "mismatches_where_original_is_wrong", "mismatches_where_ours_is_wrong", "mismatch_samples")})
+    print(f"\nRATIO original/ours-best = {ratio} (target >= {TARGET_RATIO})")
+
+    failures = []
+    if not windows_match: failures.append("the two sides produced different windows")
+    if not processes_agree: failures.append("ours with num_proc=2 differs from ours with num_proc=1")
+    if judged["mismatches_where_ours_is_wrong"]: failures.append(f"{judged['mismatches_where_ours_is_wrong']} label(s) of ours are wrong")
+    if not args.smoke and ratio < TARGET_RATIO: failures.append(f"ratio {ratio} < target {TARGET_RATIO}")
+    finish("preprocessing", dict(inputs=inputs, **figures, ratio=ratio, target_ratio=TARGET_RATIO), failures)
+
+
+if __name__ == "__main__":
+    main()
