@@ -71,3 +71,13 @@ def test_finished_run_is_not_overwritten(smoke_run, data_dir):
     result = run_cli("train", "--profile", "smoke", "--data-dir", data_dir, "--output-dir", smoke_run, check=False)
     assert result.returncode == 2 and "--overwrite" in result.stderr
     assert (smoke_run / "metrics.json").read_bytes() == before
+
+def test_document_of_100k_characters(smoke_run):
+    "A 100,000-character document is split into many windows, batched, and answered with a consistent span."
+    from extractive_qa.inference import QuestionAnswerer
+    sentence = "The committee met on a rainy Tuesday to discuss the budget of the old library. "
+    document = (sentence * (100_000 // len(sentence) + 1))[:100_000]
+    answerer = QuestionAnswerer.from_pretrained(smoke_run / "model", batch_size=16)
+    answers = answerer("When did the committee meet?", document, top_k=3)
+    assert 1 <= len(answers) <= 3
+    for answer in answers: assert document[answer["start"]:answer["end"]] == answer["answer"]

@@ -16,7 +16,7 @@ def launch(launcher: list[str], output: Path, data_dir: Path) -> subprocess.Comp
                           capture_output=True, text=True, env=env, timeout=600)
 
 @pytest.mark.parametrize("launcher", [["torchrun", "--nproc_per_node", "2"],
-                                      ["accelerate", "launch", "--num_processes", "2", "--cpu"]], ids=["torchrun", "accelerate"])
+                                      ["accelerate", "launch", "--multi_gpu", "--num_processes", "2"]], ids=["torchrun", "accelerate"])
 def test_two_processes_on_cpu(launcher, data_dir, tmp_path):
     if shutil.which(launcher[0], path=str(Path(sys.executable).parent)) is None: pytest.fail(f"{launcher[0]} is not installed")
     launcher = [str(Path(sys.executable).with_name(launcher[0])), *launcher[1:]]
