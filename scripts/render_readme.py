@@ -1,7 +1,7 @@
 """Render nbs/index.ipynb to Markdown on stdout (nbdev_readme needs Quarto, which is not installable here).
 
 Cells marked `#| hide` are left out, `#|` directive lines are stripped, and outputs are kept as Markdown."""
-import sys, nbformat
+import re, sys, nbformat
 from pathlib import Path
 from nbconvert import MarkdownExporter
 
@@ -18,6 +18,7 @@ for cell in notebook.cells:
     cells.append(cell)
 notebook.cells = cells
 body, _ = MarkdownExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(notebook)
-body = body.replace("```python\n\n```\n", "")
+body = re.sub(r"```[a-z]*\n\s*```\n", "", body)           # the empty inputs of `#| echo: false` cells
+body = re.sub(r"\n{3,}", "\n\n", body)
 sys.stdout.write("<!-- Generated from nbs/index.ipynb by scripts/render_readme.py: edit the notebook, then run `make readme`. -->\n\n"
                  + "\n".join(line.rstrip() for line in body.strip().splitlines()) + "\n")
