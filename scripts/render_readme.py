@@ -11,7 +11,7 @@ cells = []
 for cell in notebook.cells:
     lines = cell.source.splitlines()
     directives = [l.strip() for l in lines if l.strip().startswith("#|")]
-    if any(d.replace(" ", "") in ("#|hide", "#|eval:false") for d in directives) and cell.cell_type == "code": continue
+    if any(d.replace(" ", "") == "#|hide" for d in directives) and cell.cell_type == "code": continue
     cell.source = "\n".join(l for l in lines if not l.strip().startswith("#|")).strip("\n")
     if cell.cell_type == "code" and any(d.replace(" ", "") == "#|echo:false" for d in directives):
         cell.source = ""
