@@ -19,7 +19,7 @@ $(VENV)/.installed: settings.ini setup.py
 train: install
 	$(OFFLINE) EXTRACTIVE_QA_DATA_DIR=$(DATA_DIR) $(BIN)/extractive-qa train --profile cpu --overwrite
 
-# Tests: package and notebooks in sync, notebooks clean, README fresh, every notebook runs, pytest, bench smoke.
+# Tests: package and notebooks in sync, notebooks clean, README fresh, every notebook runs, bench smoke, pytest.
 test: install
 	$(OFFLINE) EXTRACTIVE_QA_DATA_DIR=$(DATA_DIR) PATH=$(abspath $(BIN)):$$PATH bash scripts/test.sh
 

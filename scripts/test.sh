@@ -27,8 +27,8 @@ if ! diff -q "$scratch/README.md" README.md >/dev/null; then
 echo "== 4. every notebook runs top to bottom (profile: $EXTRACTIVE_QA_PROFILE)"
 nbdev_test --n_workers 1 --do_print
 
-echo "== 5. pytest: CLI end to end, scoring, installed package"
-python -m pytest -q tests
-
-echo "== 6. benchmarks, smoke versions"
+echo "== 5. benchmarks, smoke versions"
 bash scripts/bench.sh --smoke
+
+echo "== 6. pytest: CLI end to end, scoring, installed package"
+python -m pytest -q tests
