@@ -70,7 +70,7 @@ def show(title: str, values: dict) -> None:
 
 def finish(name: str, result: dict, failures: list[str]) -> None:
     "Print the `RESULT` line, write `bench/results/<name>.json` atomically, and exit 1 if there are `failures`."
-    from extractive_qa.training import write_json_atomic
+    from extractive_qa.job import write_json_atomic
     result = {"benchmark": name, **result, **peak_rss_mb(), "failures": failures, "passed": not failures}
     path = write_json_atomic(result, RESULTS_DIR / f"{name}.json")
     for failure in failures: print(f"FAILED: {failure}", file=sys.stderr)

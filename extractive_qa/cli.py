@@ -64,11 +64,11 @@ def train_command(args) -> dict:
     "Run the main job with the profile and overrides given on the command line."
     from extractive_qa.config import get_config
     from extractive_qa.training import train_and_evaluate
-    config = get_config(args.profile, data_dir=args.data_dir, model_checkpoint=args.model, output_dir=args.output_dir,
-                        version_2=args.version_2 or None, max_train_examples=args.max_train_examples,
-                        max_eval_examples=args.max_eval_examples, num_train_epochs=args.epochs, learning_rate=args.learning_rate,
-                        train_batch_size=args.batch_size, max_steps=args.max_steps, seed=args.seed,
-                        save_steps=args.save_steps)
+    given = dict(data_dir=args.data_dir, model_checkpoint=args.model, output_dir=args.output_dir,
+                 version_2=args.version_2 or None, max_train_examples=args.max_train_examples,
+                 max_eval_examples=args.max_eval_examples, num_train_epochs=args.epochs, learning_rate=args.learning_rate,
+                 train_batch_size=args.batch_size, max_steps=args.max_steps, seed=args.seed, save_steps=args.save_steps)
+    config = get_config(args.profile, **{name: value for name, value in given.items() if value is not None})
     return train_and_evaluate(config, overwrite=args.overwrite, resume=args.resume)
 
 # %% ../nbs/08_cli.ipynb #80c208d6

@@ -11,7 +11,8 @@ from datasets import Dataset, DatasetDict
 from transformers import (AutoModelForQuestionAnswering, AutoTokenizer, DataCollatorWithPadding, PreTrainedTokenizerBase,
                           Trainer, TrainingArguments, set_seed)
 from torch.utils.data import SequentialSampler
-from .config import QAConfig, get_config, resolve_checkpoint, training_precision, batch_plan, world_size
+from .config import QAConfig, get_config, resolve_checkpoint, training_precision
+from .job import batch_plan, world_size, write_json_atomic
 from .data import load_config_data
 from .features import prepare_train_features, prepare_validation_features
 from .postprocess import postprocess_with_details
@@ -19,8 +20,8 @@ from .scoring import score_predictions
 
 # %% auto #0
 __all__ = ['load_model_and_tokenizer', 'build_train_features', 'build_eval_features', 'training_arguments', 'SquadMetrics',
-           'QuestionAnsweringTrainer', 'build_trainer', 'plot_loss_curve', 'write_json_atomic', 'hardware_description',
-           'prepare_output_dir', 'train_and_evaluate', 'trained_model_dir']
+           'QuestionAnsweringTrainer', 'build_trainer', 'plot_loss_curve', 'hardware_description', 'prepare_output_dir',
+           'train_and_evaluate', 'trained_model_dir']
 
 # %% ../nbs/03_training.ipynb #090cf021
 def load_model_and_tokenizer(checkpoint: str, trust_remote_code: bool = False):
@@ -120,15 +121,6 @@ def plot_loss_curve(log_history: list[dict], path: str | Path | None = None):
     ax.legend(); fig.tight_layout()
     if path is not None: fig.savefig(path, dpi=100)
     return fig
-
-# %% ../nbs/03_training.ipynb #8e302844
-def write_json_atomic(data, path: str | Path) -> Path:
-    "Write `data` as JSON to `path` through a temporary file and a rename."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(temporary, path)
-    return path
 
 # %% ../nbs/03_training.ipynb #59c2911f
 def hardware_description() -> str:
