@@ -1,11 +1,14 @@
-# The two commands of the README: `make train` (main job, cpu profile, local data) and `make test`.
+# The two commands of the README: `make train` (main job, cpu profile) and `make test`.
+# Data: the local SQuAD folder when there is one ($EXTRACTIVE_QA_DATA_DIR, else ../shared/data/squad if it exists),
+# read offline; otherwise the Hugging Face hub, online (no offline variables are set then).
 SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
-DATA_DIR ?= $(or $(EXTRACTIVE_QA_DATA_DIR),$(abspath ../shared/data/squad))
-OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+DATA_DIR ?= $(or $(EXTRACTIVE_QA_DATA_DIR),$(wildcard $(abspath ../shared/data/squad)))
+DATA := $(if $(DATA_DIR),EXTRACTIVE_QA_DATA_DIR=$(DATA_DIR) HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1,EXTRACTIVE_QA_DATA_DIR=)
+ENV := $(DATA) TOKENIZERS_PARALLELISM=false PATH=$(abspath $(BIN)):$$PATH
 
-.PHONY: install train test check-sync readme bench
+.PHONY: install train test readme bench lab notebooks
 install: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py
 	python3 -m venv $(VENV)
@@ -17,14 +20,26 @@ $(VENV)/.installed: settings.ini setup.py
 
 # Main job: fine-tune the offline MiniLM on the cpu profile and evaluate; writes runs/cpu/.
 train: install
-	$(OFFLINE) EXTRACTIVE_QA_DATA_DIR=$(DATA_DIR) $(BIN)/extractive-qa train --profile cpu --overwrite
+	$(ENV) $(BIN)/extractive-qa train --profile cpu --overwrite
 
-# Tests: package and notebooks in sync, notebooks clean, README fresh, every notebook runs, bench smoke, pytest.
+# Tests: package and notebooks in sync, notebooks clean, README fresh, every notebook runs, bench smoke,
+# the sdist -> wheel -> fresh install check, pytest.
 test: install
-	$(OFFLINE) EXTRACTIVE_QA_DATA_DIR=$(DATA_DIR) PATH=$(abspath $(BIN)):$$PATH bash scripts/test.sh
+	$(ENV) bash scripts/test.sh
 
 readme: install
 	PATH=$(abspath $(BIN)):$$PATH python scripts/render_readme.py > README.md
 
 bench: install
-	$(OFFLINE) EXTRACTIVE_QA_DATA_DIR=$(DATA_DIR) PATH=$(abspath $(BIN)):$$PATH bash scripts/bench.sh
+	$(ENV) bash scripts/bench.sh
+
+# Execute every notebook top to bottom on the cpu profile (the committed outputs), clean them, re-render README.md.
+notebooks: install
+	$(ENV) EXTRACTIVE_QA_PROFILE=cpu $(BIN)/python scripts/run_notebooks.py
+	PATH=$(abspath $(BIN)):$$PATH nbdev_clean
+	PATH=$(abspath $(BIN)):$$PATH python scripts/render_readme.py > README.md
+
+# Open the course in JupyterLab, with this project's environment as the kernel ("extractive_qa (.venv)").
+lab: install
+	$(BIN)/python -m ipykernel install --sys-prefix --name extractive-qa --display-name "extractive_qa (.venv)" >/dev/null
+	cd nbs && $(ENV) $(abspath $(BIN))/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)

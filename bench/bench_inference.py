@@ -1,102 +1,166 @@
-"""Inference: `extractive_qa.inference.QuestionAnswerer` against the Hugging Face question-answering pipeline, same
-model weights, same windows (max_seq_len 384, doc_stride 128), max answer length 30, top 1, batch size 32.
+"""Inference: `QuestionAnswerer` (PyTorch fp32 with its default batching, ONNX fp32, ONNX int8) against the real Hugging
+Face question-answering pipeline (transformers 5.2.0, the last release that has it), same model, questions, threads,
+windows (max_seq_len/doc_stride) and max_answer_len, top 1.
 
-    python bench/bench_inference.py [--smoke] [--data-dir D] [--model runs/cpu/model] [--questions N]
-                                    [--document-words N] [--repetitions N] [--batch-size N]
+    python bench/bench_inference.py [--smoke] [--data-dir D] [--model M] [--questions N] [--repetitions N]
+                                    [--threads 2] [--pipeline-batch-sizes 1,32] [--sides pytorch_fp32,onnx_fp32,...]
+                                    [--venv bench/.venv-pipeline (or $EXTRACTIVE_QA_PIPELINE_VENV)]
 
-Two workloads: (a) one question about a long document made of consecutive v1.1 dev contexts, timed over a few
-repetitions; (b) a batch of v1.1 dev questions with their own contexts, passed as one list to each side. Reports
-questions/second of each side, the RATIO ours/pipeline, and how far the answers agree (identical strings and SQuAD F1
-of ours against the pipeline's). No ratio target; fails only on plumbing errors (different weights, missing answers,
-answers that are not the context span they point at).
+The pipeline runs in its own virtual environment (`--venv`), which the first run creates (python -m venv, then
+pip install torch==2.13.0, then transformers==5.2.0 "huggingface_hub<2" "tokenizers<=0.23.0") and later runs reuse;
+`bench/pipeline_baseline.py` runs it in a subprocess that loads the model (untimed), warms up, and times one call per
+batch size. Our sides load once and warm up too. Each repetition runs every side once on all the questions, in an order
+that reverses every repetition; the report gives medians: questions/s of each side, its ratio against the pipeline at
+its best batch size, its share of answers identical to that pipeline's, and SQuAD EM/F1 of every side against the gold
+answers. Writes bench/results/inference.json. Fails only on plumbing errors (unanswered questions, answers that are not
+the span they point at, a pipeline that is not transformers 5.2.0); the targets of issue 12 are reported, not enforced.
 """
-from common import configure, finish, load_examples, parse_args, show
+from common import configure, finish, hardware, load_examples, parse_args, show
 
-import tempfile, time
+import json, os, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
-import torch
-from transformers import AutoModelForQuestionAnswering, AutoTokenizer, set_seed
+from transformers import set_seed
 from extractive_qa.config import OFFLINE_MINILM
 from extractive_qa.data import take_examples
+from extractive_qa.deployment import export_onnx
 from extractive_qa.inference import QuestionAnswerer
+from extractive_qa.config import read_qa_settings
 from extractive_qa.scoring import f1_score, score_predictions
 from extractive_qa.training import load_model_and_tokenizer
-from hf_qa_pipeline import make_pipeline
 
-MAX_LENGTH, DOC_STRIDE, MAX_ANSWER_LENGTH = 384, 128, 30
-SIZES = {False: dict(questions=1_000, document_words=5_000, repetitions=3),
-         True: dict(questions=20, document_words=1_000, repetitions=1)}
+HERE = Path(__file__).resolve().parent
+PIPELINE_VERSION = "5.2.0"
+VENV_VARIABLE = "EXTRACTIVE_QA_PIPELINE_VENV"  # e.g. a folder outside the clone, so that fresh clones reuse one environment
+PIPELINE_REQUIREMENTS = (("torch==2.13.0",),  # alone first: the CPU wheel, before transformers could pull a CUDA build
+                         (f"transformers=={PIPELINE_VERSION}", "huggingface_hub<2", "tokenizers<=0.23.0"))
+MODEL_CANDIDATES = ("runs/cpu/model", "nbs/runs/cpu/model")
+DEFAULT_WINDOWS = dict(max_length=384, doc_stride=128, max_answer_length=30)
+SIDES = {"pytorch_fp32": None, "onnx_fp32": dict(int8=False), "onnx_int8": dict(int8=True),
+         "onnx_int8_fused": dict(int8=True, fuse=True), "onnx_fp32_fused": dict(int8=False, fuse=True)}
+SIZES = {False: dict(questions=500, repetitions=3, sides="pytorch_fp32,onnx_fp32,onnx_int8,onnx_int8_fused"),
+         True: dict(questions=12, repetitions=1, sides="pytorch_fp32,onnx_fp32,onnx_int8")}
+TARGETS = dict(pytorch_fp32_ratio=1.0, pytorch_fp32_identical_percent=98.0, onnx_int8_ratio=2.0, onnx_int8_ratio_stretch=3.0,
+               onnx_int8_max_f1_drop=1.0)
 
 
 def add_arguments(parser) -> None:
-    "The model folder and the workload sizes."
-    parser.add_argument("--model", default="runs/cpu/model", help="fine-tuned model folder (falls back to an untrained head)")
-    parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass, both sides")
-    for name in SIZES[False]: parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=None)
+    "The model folder, the workload, the threads, the pipeline's batch sizes and environment, and our sides."
+    parser.add_argument("--model", default=None, help=f"fine-tuned model folder (default: the first of {', '.join(MODEL_CANDIDATES)} "
+                                                      "that exists, else an untrained head on the offline MiniLM)")
+    parser.add_argument("--questions", type=int, default=None, help="random dev questions (default 500; smoke 12)")
+    parser.add_argument("--repetitions", type=int, default=None, help="timed runs of each side (default 3; smoke 1)")
+    parser.add_argument("--threads", type=int, default=2, help="threads of every side (torch and ONNX Runtime)")
+    parser.add_argument("--pipeline-batch-sizes", default="1,32", help="batch sizes tried for the pipeline; its best counts")
+    parser.add_argument("--sides", default=None, help=f"our sides, from {', '.join(SIDES)} (default: {SIZES[False]['sides']}; "
+                                                      f"smoke: {SIZES[True]['sides']})")
+    parser.add_argument("--venv", default=os.environ.get(VENV_VARIABLE) or str(HERE / ".venv-pipeline"),
+                        help=f"virtual environment of the pipeline (default: ${VENV_VARIABLE}, else bench/.venv-pipeline)")
 
 
-def model_folder(requested: str, seed: int, scratch: str) -> tuple[str, str]:
-    "`requested` if it holds a model, else the offline MiniLM with a QA head initialised under `seed`, saved to `scratch`."
-    if (Path(requested) / "config.json").is_file(): return requested, f"fine-tuned model from {requested}"
+def pipeline_python(venv: Path) -> tuple[Path, dict]:
+    "The Python of the pipeline's virtual environment, created and installed unless a finished install is there."
+    python, marker = venv / "bin" / "python", venv / ".bench-requirements.json"
+    wanted = json.dumps(PIPELINE_REQUIREMENTS)
+    started, created = time.perf_counter(), False
+    if not (python.is_file() and marker.is_file() and marker.read_text() == wanted):
+        print(f"creating the pipeline's virtual environment in {venv} (once; later runs reuse it) ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        for requirements in PIPELINE_REQUIREMENTS:
+            done = subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], capture_output=True, text=True)
+            if done.returncode != 0:  # pip's output only when it failed (it warns about every unused index otherwise)
+                sys.exit(f"pip install {' '.join(requirements)} into {venv} failed:\n{done.stdout}\n{done.stderr}")
+        marker.write_text(wanted)
+        created = True
+    return python, dict(path=str(venv), created=created, seconds=round(time.perf_counter() - started, 1),
+                        requirements=[r for group in PIPELINE_REQUIREMENTS for r in group])
+
+
+def model_folder(requested: str | None, seed: int, scratch: str) -> tuple[str, str]:
+    "The model folder to use and a note saying which: `requested`, a trained cpu model, or an untrained MiniLM head."
+    for candidate in ([requested] if requested else list(MODEL_CANDIDATES)):
+        if (Path(candidate) / "config.json").is_file(): return candidate, f"fine-tuned model from {candidate}"
     set_seed(seed)
     model, tokenizer = load_model_and_tokenizer(OFFLINE_MINILM)
     model.save_pretrained(scratch); tokenizer.save_pretrained(scratch)
-    return scratch, (f"FALLBACK: {requested!r} has no model, so both sides use the offline MiniLM with a freshly "
-                     f"initialised (untrained) QA head, torch seed {seed}; answers are meaningless, timings are not")
+    return scratch, (f"FALLBACK: no model at {requested or ' or '.join(MODEL_CANDIDATES)}, so every side uses the offline "
+                     f"MiniLM with a freshly initialised (untrained) QA head, torch seed {seed}; answers are meaningless, "
+                     "timings are not")
 
 
-def build_sides(folder: str, batch_size: int):
-    "Our answerer and the pipeline, each loading the weights in `folder` on its own; and the pipeline's name."
-    ours = QuestionAnswerer.from_pretrained(folder, max_length=MAX_LENGTH, doc_stride=DOC_STRIDE,
-                                            max_answer_length=MAX_ANSWER_LENGTH, batch_size=batch_size)
-    model = AutoModelForQuestionAnswering.from_pretrained(folder, use_safetensors=True).eval()
-    pipe, pipeline_name = make_pipeline(model, AutoTokenizer.from_pretrained(folder))
-    return ours, pipe, pipeline_name
+def window_settings(folder: str) -> dict:
+    "Windows and answer length of the model (its qa_settings.json, else the pipeline's defaults), used by every side."
+    saved = read_qa_settings(folder)
+    return {name: saved.get(name, value) for name, value in DEFAULT_WINDOWS.items()}
 
 
-def same_weights(a, b) -> bool:
-    "True when two models hold identical parameters."
-    sa, sb = a.state_dict(), b.state_dict()
-    return sa.keys() == sb.keys() and all(torch.equal(sa[k].cpu(), sb[k].cpu()) for k in sa)
+def build_sides(folder: str, names: list[str], settings: dict, scratch: Path) -> tuple[dict, dict]:
+    "One `QuestionAnswerer` per side (exporting the ONNX ones), and per side its weights file size and export seconds."
+    answerers, facts = {}, {}
+    for name in names:
+        started = time.perf_counter()
+        if SIDES[name] is None:
+            source, weights = folder, Path(folder) / "model.safetensors"
+        else:
+            weights = export_onnx(folder, scratch / name, **SIDES[name])
+            source = weights.parent
+        answerers[name] = QuestionAnswerer.from_pretrained(source, **settings)  # default batch size and span search
+        facts[name] = dict(model_mb=round(weights.stat().st_size / 1e6, 1) if weights.is_file() else None,
+                           export_seconds=None if SIDES[name] is None else round(time.perf_counter() - started, 1))
+    return answerers, facts
 
 
-def long_document(validation, words: int) -> dict:
-    "Consecutive distinct dev contexts joined until `words` words; the question is the first one on the middle context."
-    all_contexts, contexts, total = list(validation["context"]), [], 0
-    for context in dict.fromkeys(all_contexts):
-        contexts.append(context); total += len(context.split())
-        if total >= words: break
-    middle = contexts[len(contexts) // 2]
-    row = validation[all_contexts.index(middle)]
-    return dict(document="\n\n".join(contexts), question=row["question"], gold=row["answers"]["text"],
-                words=total, contexts=len(contexts))
-
-
-def ask_ours(ours, questions: list[str], contexts: list[str]) -> list[dict]:
+def ask_ours(answerer, questions: list[str], contexts: list[str]) -> list[dict]:
     "Our top answer for each question (one call with the whole list)."
-    return [answers[0] if answers else {"answer": "", "start": 0, "end": 0} for answers in ours(questions, contexts)]
+    return [answers[0] if answers else {"answer": "", "start": 0, "end": 0} for answers in answerer(questions, contexts)]
 
 
-def ask_pipeline(pipe, questions: list[str], contexts: list[str], batch_size: int) -> list[dict]:
-    "The pipeline's top answer for each question (one call with the whole list)."
-    outputs = pipe(question=questions, context=contexts, top_k=1, max_answer_len=MAX_ANSWER_LENGTH, doc_stride=DOC_STRIDE,
-                   max_seq_len=MAX_LENGTH, batch_size=batch_size)
-    outputs = [outputs] if isinstance(outputs, dict) else outputs
-    return [o if isinstance(o, dict) else (o[0] if o else {"answer": "", "start": 0, "end": 0}) for o in outputs]
+def run_pipeline(python: Path, folder: str, questions_file: Path, batch_sizes: list[int], threads: int,
+                 settings: dict, scratch: Path) -> dict:
+    "Run bench/pipeline_baseline.py once in the pipeline's environment; its JSON result."
+    output = scratch / "pipeline_answers.json"
+    command = [str(python), str(HERE / "pipeline_baseline.py"), "--model", folder, "--questions", str(questions_file),
+               "--output", str(output), "--threads", str(threads), "--batch-sizes", ",".join(map(str, batch_sizes)),
+               "--max-seq-len", str(settings["max_length"]), "--doc-stride", str(settings["doc_stride"]),
+               "--max-answer-len", str(settings["max_answer_length"])]
+    environment = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), HF_HUB_OFFLINE="1",
+                       TOKENIZERS_PARALLELISM="false")
+    environment.pop("PYTHONPATH", None)
+    subprocess.run(command, check=True, env=environment)
+    return json.loads(output.read_text(encoding="utf-8"))
 
 
-def timed(function, repetitions: int = 1):
-    "The last result of `function()` and the mean seconds per call over `repetitions` calls."
-    start = time.perf_counter()
-    for _ in range(repetitions): result = function()
-    return result, (time.perf_counter() - start) / repetitions
+def race(answerers: dict, python: Path, folder: str, examples, batch_sizes: list[int], threads: int, settings: dict,
+         repetitions: int, scratch: Path) -> tuple[dict, dict, dict]:
+    "Seconds per side and repetition (order reversed every repetition), the last answers of each side, and the pipeline's facts."
+    questions, contexts, ids = list(examples["question"]), list(examples["context"]), list(examples["id"])
+    questions_file = scratch / "questions.json"
+    questions_file.write_text(json.dumps([dict(id=i, question=q, context=c) for i, q, c in zip(ids, questions, contexts)]))
+    for answerer in answerers.values(): ask_ours(answerer, questions[:2], contexts[:2])  # untimed warm-up
+    pipeline_sides = [f"pipeline_batch_size_{size}" for size in batch_sizes]
+    seconds, answers, facts = {name: [] for name in [*pipeline_sides, *answerers]}, {}, {}
+    for repetition in range(repetitions):
+        order = ["pipeline", *answerers] if repetition % 2 == 0 else ["pipeline", *answerers][::-1]
+        for name in order:
+            if name == "pipeline":
+                sizes = batch_sizes if repetition % 2 == 0 else batch_sizes[::-1]
+                result = run_pipeline(python, folder, questions_file, sizes, threads, settings, scratch)
+                facts = {key: result[key] for key in ("transformers", "torch", "pipeline", "threads", "settings")}
+                for size in sizes:
+                    run = result["runs"][str(size)]
+                    seconds[f"pipeline_batch_size_{size}"].append(run["seconds"])
+                    answers[f"pipeline_batch_size_{size}"] = [run["answers"][i] for i in ids]
+            else:
+                started = time.perf_counter()
+                answers[name] = ask_ours(answerers[name], questions, contexts)
+                seconds[name].append(time.perf_counter() - started)
+    return seconds, answers, facts
 
 
-def agreement(ours: list[dict], theirs: list[dict]) -> dict:
-    "Share of identical answers (after strip) and mean SQuAD F1 of our answers against the pipeline's, in percent."
+def same_answers(ours: list[dict], theirs: list[dict]) -> dict:
+    "Share of identical answers (after strip) and mean SQuAD F1 of one side's answers against another's, in percent."
     same = sum(a["answer"].strip() == b["answer"].strip() for a, b in zip(ours, theirs))
     f1 = sum(f1_score(a["answer"], b["answer"]) for a, b in zip(ours, theirs))
-    return dict(identical_answers_percent=round(100 * same / len(ours), 2), f1_ours_vs_pipeline=round(100 * f1 / len(ours), 2))
+    return dict(identical_answers_percent=round(100 * same / len(ours), 2), f1_vs_pipeline_best=round(100 * f1 / len(ours), 2))
 
 
 def spans_consistent(answers: list[dict], contexts: list[str]) -> bool:
@@ -104,66 +168,87 @@ def spans_consistent(answers: list[dict], contexts: list[str]) -> bool:
     return all(a["answer"] == c[a["start"]:a["end"]] for a, c in zip(answers, contexts))
 
 
-def long_document_workload(ours, pipe, doc: dict, repetitions: int, batch_size: int) -> dict:
-    "Time both sides answering one question about the long document."
-    ask = ([doc["question"]], [doc["document"]])
-    our_answers, our_seconds = timed(lambda: ask_ours(ours, *ask), repetitions)
-    their_answers, their_seconds = timed(lambda: ask_pipeline(pipe, *ask, batch_size), repetitions)
-    return dict(ours_seconds_per_question=round(our_seconds, 4), pipeline_seconds_per_question=round(their_seconds, 4),
-                ours_questions_per_second=round(1 / our_seconds, 3), pipeline_questions_per_second=round(1 / their_seconds, 3),
-                ratio=round(their_seconds / our_seconds, 3), ours_answer=our_answers[0]["answer"],
-                pipeline_answer=their_answers[0]["answer"], gold=doc["gold"],
-                same_answer=our_answers[0]["answer"].strip() == their_answers[0]["answer"].strip(),
-                ours_spans_consistent=spans_consistent(our_answers, ask[1]))
+def report(seconds: dict, answers: dict, examples, facts: dict) -> tuple[dict, str]:
+    "Per side: median seconds and questions/s, ratio against the pipeline's best, agreement with it, EM/F1; and the best."
+    count = len(examples)
+    speed = {name: count / statistics.median(times) for name, times in seconds.items()}
+    best = max((name for name in seconds if name.startswith("pipeline")), key=speed.get)
+    sides = {}
+    for name, times in seconds.items():
+        gold = score_predictions(examples, {i: a["answer"] for i, a in zip(examples["id"], answers[name])}, verbose=False)
+        sides[name] = dict(seconds=[round(t, 3) for t in times], median_seconds=round(statistics.median(times), 3),
+                           questions_per_second=round(speed[name], 2), ratio_vs_pipeline_best=round(speed[name] / speed[best], 3),
+                           **same_answers(answers[name], answers[best]), exact_match=round(gold["exact_match"], 2),
+                           f1=round(gold["f1"], 2), **facts.get(name, {}))
+    return sides, best
 
 
-def batch_workload(ours, pipe, examples, batch_size: int) -> dict:
-    "Time both sides answering every question of `examples` in one call, and score both against the gold answers."
-    questions, contexts = list(examples["question"]), list(examples["context"])
-    our_answers, our_seconds = timed(lambda: ask_ours(ours, questions, contexts))
-    their_answers, their_seconds = timed(lambda: ask_pipeline(pipe, questions, contexts, batch_size))
-    score = lambda answers: score_predictions(examples, {i: a["answer"] for i, a in zip(examples["id"], answers)})
-    ours_gold, theirs_gold = score(our_answers), score(their_answers)
-    return dict(ours_seconds=round(our_seconds, 3), pipeline_seconds=round(their_seconds, 3),
-                ours_questions_per_second=round(len(questions) / our_seconds, 3),
-                pipeline_questions_per_second=round(len(questions) / their_seconds, 3),
-                ratio=round(their_seconds / our_seconds, 3), **agreement(our_answers, their_answers),
-                ours_exact_match=round(ours_gold["exact_match"], 2), ours_f1=round(ours_gold["f1"], 2),
-                pipeline_exact_match=round(theirs_gold["exact_match"], 2), pipeline_f1=round(theirs_gold["f1"], 2),
-                all_answered=len(our_answers) == len(their_answers) == len(questions),
-                ours_spans_consistent=spans_consistent(our_answers, contexts))
+def targets(sides: dict) -> dict:
+    "The targets of issue 12, each with the measured value and whether it is met."
+    pytorch, int8 = sides["pytorch_fp32"], sides.get("onnx_int8")
+    result = dict(pytorch_fp32_ratio_at_least_1=pytorch["ratio_vs_pipeline_best"] >= TARGETS["pytorch_fp32_ratio"],
+                  pytorch_fp32_identical_at_least_98_percent=pytorch["identical_answers_percent"] >= TARGETS["pytorch_fp32_identical_percent"])
+    if int8:
+        drop = pytorch["f1"] - int8["f1"]
+        result.update(onnx_int8_ratio_at_least_2=int8["ratio_vs_pipeline_best"] >= TARGETS["onnx_int8_ratio"],
+                      onnx_int8_ratio_at_least_3_stretch=int8["ratio_vs_pipeline_best"] >= TARGETS["onnx_int8_ratio_stretch"],
+                      onnx_int8_f1_drop_vs_pytorch=round(drop, 2),
+                      onnx_int8_f1_drop_at_most_1=drop <= TARGETS["onnx_int8_max_f1_drop"])
+    return result
+
+
+def summary(sides: dict, best: str, questions: int) -> str:
+    "One line for the README table."
+    ours = [name for name in sides if not name.startswith("pipeline")]
+    ratios = ", ".join(f"{name} **{sides[name]['ratio_vs_pipeline_best']}x**" for name in ours)
+    f1s = " / ".join(f"{sides[name]['f1']}" for name in [*ours, best])
+    return (f"questions/s vs the real pipeline at its best ({best.replace('pipeline_', '').replace('_', ' ')}, "
+            f"{sides[best]['questions_per_second']} q/s) on {questions:,} dev questions: {ratios}; "
+            f"{sides['pytorch_fp32']['identical_answers_percent']}% identical answers (PyTorch fp32); "
+            f"F1 {f1s} ({', '.join(ours)}, pipeline)")
 
 
 def main():
     args = parse_args(__doc__.splitlines()[0], add_arguments)
-    threads = configure()
+    threads = configure(args.threads)
     sizes = {name: getattr(args, name) or value for name, value in SIZES[args.smoke].items()}
-    validation = load_examples(args.data_dir, "validation", None, args.seed)
-    examples = take_examples(validation, sizes["questions"], args.seed)
-    doc = long_document(validation, sizes["document_words"])
+    names = [name.strip() for name in sizes["sides"].split(",") if name.strip()]
+    unknown = [name for name in names if name not in SIDES]
+    if unknown or "pytorch_fp32" not in names:
+        sys.exit(f"--sides {sizes['sides']!r}: use names from {', '.join(SIDES)}, pytorch_fp32 included")
+    batch_sizes = [int(size) for size in args.pipeline_batch_sizes.split(",")]
+    python, venv = pipeline_python(Path(args.venv))
+    show("pipeline environment", venv)
+    examples = take_examples(load_examples(args.data_dir, "validation", None, args.seed), sizes["questions"], args.seed)
     with tempfile.TemporaryDirectory() as scratch:
-        folder, model_note = model_folder(args.model, args.seed, scratch)
-        ours, pipe, pipeline_name = build_sides(folder, args.batch_size)
-    inputs = dict(smoke=args.smoke, data_dir=args.data_dir, model=model_note, pipeline=pipeline_name, threads=threads,
-                  device=str(next(ours.model.parameters()).device), **sizes, batch_size=args.batch_size,
-                  document_contexts=doc["contexts"], document_characters=len(doc["document"]), question=doc["question"],
-                  max_seq_len=MAX_LENGTH, doc_stride=DOC_STRIDE, max_answer_len=MAX_ANSWER_LENGTH, top_k=1)
+        scratch = Path(scratch)
+        folder, model_note = model_folder(args.model, args.seed, str(scratch))
+        settings = window_settings(folder)
+        answerers, facts = build_sides(folder, names, settings, scratch)
+        seconds, answers, pipeline = race(answerers, python, folder, examples, batch_sizes, threads, settings,
+                                          sizes["repetitions"], scratch)
+    inputs = dict(smoke=args.smoke, data_dir=args.data_dir, model=model_note, questions=len(examples),
+                  repetitions=sizes["repetitions"], threads=threads, device="cpu", hardware=hardware(),
+                  max_seq_len=settings["max_length"], doc_stride=settings["doc_stride"],
+                  max_answer_len=settings["max_answer_length"], top_k=1, pipeline_batch_sizes=batch_sizes, sides=names,
+                  ours_batch_size=answerers["pytorch_fp32"].batch_size or "default",
+                  pipeline=f"transformers {pipeline['transformers']} {pipeline['pipeline']} (real, own virtual environment)",
+                  pipeline_torch=pipeline["torch"], pipeline_threads=pipeline["threads"], pipeline_venv=venv)
     show("inputs", inputs)
-    weights_match = same_weights(ours.model, pipe.model)
-    warm_up = (list(examples["question"][:2]), list(examples["context"][:2]))  # one untimed call each
-    ask_ours(ours, *warm_up); ask_pipeline(pipe, *warm_up, args.batch_size)
-
-    long = long_document_workload(ours, pipe, doc, sizes["repetitions"], args.batch_size)
-    show(f"(a) one question, {doc['words']}-word document, {sizes['repetitions']} repetition(s)", long)
-    batch = batch_workload(ours, pipe, examples, args.batch_size)
-    show(f"(b) {len(examples)} dev questions in one call", batch)
-    print(f"\nRATIO ours/pipeline questions per second: long document {long['ratio']}, batch {batch['ratio']} (no target)")
-
-    checks = dict(same_weights=weights_match, all_answered=batch["all_answered"],
-                  ours_spans_consistent=batch["ours_spans_consistent"] and long["ours_spans_consistent"])
+    sides, best = report(seconds, answers, examples, facts)
+    for name, side in sides.items(): show(name, side)
+    goals = targets(sides)
+    show(f"targets (issue 12; ratios against {best})", goals)
+    contexts = list(examples["context"])
+    checks = dict(pipeline_is_5_2_0=pipeline["transformers"] == PIPELINE_VERSION,
+                  all_answered=all(len(a) == len(examples) for a in answers.values()),
+                  ours_spans_consistent=all(spans_consistent(answers[name], contexts) for name in names))
     failures = [f"check failed: {name}" for name, passed in checks.items() if not passed]
-    finish("inference", dict(inputs=inputs, long_document=long, batch=batch, **checks,
-                             ratio_long_document=long["ratio"], ratio_batch=batch["ratio"]), failures)
+    ratios = {name: side["ratio_vs_pipeline_best"] for name, side in sides.items() if name in names}
+    print(f"\nRATIO questions/s against the pipeline at its best ({best}): " + ", ".join(f"{k} {v}x" for k, v in ratios.items()))
+    finish("inference", dict(what="`QuestionAnswerer` (PyTorch, ONNX fp32/int8) vs the Hugging Face QA pipeline 5.2.0",
+                             summary=summary(sides, best, len(examples)), inputs=inputs, pipeline_best=best, sides=sides,
+                             ratios_vs_pipeline_best=ratios, targets=goals, **checks), failures)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@ labelling) against `extractive_qa.features.prepare_train_features` (no padding, 
 
     python bench/bench_preprocessing.py [--smoke] [--data-dir D]
 
-Checks that both produce the same windows (same tokens once the original's padding is dropped) and compares the
-labels window by window. Every label mismatch is judged against the gold answer; the run fails if ours is wrong
-anywhere, or (without --smoke) if original/ours-best time is below the target ratio.
+Both sides are timed at the same number of processes: `num_proc=1`, then `num_proc=2` (the ratio original/ours is
+reported for each), and the `num_proc` scaling (time at 1 process / time at 2) is reported on its own line for each
+side. Checks that both produce the same windows (same tokens once the original's padding is dropped), that 2 processes
+give the same features as 1, and compares the labels window by window. Every label mismatch is judged against the
+gold answer; the run fails if ours is wrong anywhere, or (without --smoke) if the ratio at `num_proc=1` is below the
+target.
 """
 from common import configure, finish, load_examples, parse_args, show, timer
 
@@ -167,34 +170,48 @@ def main():
 
     for function in (original_prepare_train_features, prepare_train_features):  # untimed warm-up of both sides
         run_map(examples.select(range(min(16, len(examples)))), function, tokenizer)
-    seconds = {}
-    with timer(seconds, "original_seconds"): original = run_map(examples, original_prepare_train_features, tokenizer)
-    with timer(seconds, "ours_seconds_num_proc_1"): ours = run_map(examples, prepare_train_features, tokenizer)
-    with timer(seconds, "ours_seconds_num_proc_2"): ours_2 = run_map(examples, prepare_train_features, tokenizer, num_proc=2)
-    best = min(seconds["ours_seconds_num_proc_1"], seconds["ours_seconds_num_proc_2"])
-    ratio = round(seconds["original_seconds"] / best, 3)
+    seconds, results = {}, {}
+    for num_proc in (1, 2):  # both sides at the same number of processes
+        for side, function in (("original", original_prepare_train_features), ("ours", prepare_train_features)):
+            with timer(seconds, f"{side}_seconds_num_proc_{num_proc}"):
+                results[side, num_proc] = run_map(examples, function, tokenizer, num_proc=num_proc if num_proc > 1 else None)
+    ratios = {f"ratio_num_proc_{n}": round(seconds[f"original_seconds_num_proc_{n}"] / seconds[f"ours_seconds_num_proc_{n}"], 3)
+              for n in (1, 2)}
+    scaling = {f"{side}_num_proc_2_speedup": round(seconds[f"{side}_seconds_num_proc_1"] / seconds[f"{side}_seconds_num_proc_2"], 3)
+               for side in ("original", "ours")}
+    ratio = ratios["ratio_num_proc_1"]
 
+    original, ours = results["original", 1], results["ours", 1]
     original_labels, our_labels = labels(original), labels(ours)
     windows_match = same_windows(original, ours)
-    processes_agree = same_windows(ours, ours_2) and np.array_equal(our_labels, labels(ours_2))
+    processes_agree = all(same_windows(results[side, 1], results[side, 2])
+                          and np.array_equal(labels(results[side, 1]), labels(results[side, 2])) for side in ("original", "ours"))
     mismatches = np.flatnonzero((original_labels != our_labels).any(axis=1)) if windows_match else np.zeros(0, int)
     judged = judge_mismatches(examples, tokenizer, mismatches, original_labels, our_labels)
-    figures = dict(**seconds, ours_best_seconds=best, original_features=len(original), our_features=len(ours),
-                   ours_examples_per_second=round(len(examples) / best, 1),
-                   original_examples_per_second=round(len(examples) / seconds["original_seconds"], 1),
+    per_second = {f"{side}_examples_per_second_num_proc_{n}": round(len(examples) / seconds[f"{side}_seconds_num_proc_{n}"], 1)
+                  for side in ("original", "ours") for n in (1, 2)}
+    figures = dict(**seconds, **per_second, **ratios, **scaling, original_features=len(original), our_features=len(ours),
                    same_windows=windows_match, num_proc_2_matches_num_proc_1=processes_agree,
                    label_mismatches=int(len(mismatches)), **judged)
-    show("original (padding=max_length, while loops)", {k: figures[k] for k in ("original_seconds", "original_features", "original_examples_per_second")})
-    show("ours (no padding, bisect)", {k: figures[k] for k in ("ours_seconds_num_proc_1", "ours_seconds_num_proc_2", "our_features", "ours_examples_per_second")})
-    show("comparison", {k: v for k, v in figures.items() if k in ("same_windows", "num_proc_2_matches_num_proc_1", "label_mismatches",
-         "mismatches_where_original_is_wrong", "mismatches_where_ours_is_wrong", "mismatch_samples")})
-    print(f"\nRATIO original/ours-best = {ratio} (target >= {TARGET_RATIO})")
+    for n in (1, 2):
+        show(f"num_proc={n}: original (padding=max_length, while loops) vs ours (no padding, bisect)",
+             {k: figures[k] for k in (f"original_seconds_num_proc_{n}", f"ours_seconds_num_proc_{n}",
+                                      f"original_examples_per_second_num_proc_{n}", f"ours_examples_per_second_num_proc_{n}",
+                                      f"ratio_num_proc_{n}")})
+    show("num_proc scaling (seconds at num_proc=1 / seconds at num_proc=2, same side)", scaling)
+    show("comparison", {k: v for k, v in figures.items() if k in ("original_features", "our_features", "same_windows",
+         "num_proc_2_matches_num_proc_1", "label_mismatches", "mismatches_where_original_is_wrong",
+         "mismatches_where_ours_is_wrong", "mismatch_samples")})
+    print(f"\nRATIO original/ours at num_proc=1 = {ratios['ratio_num_proc_1']} (target >= {TARGET_RATIO}); "
+          f"at num_proc=2 = {ratios['ratio_num_proc_2']}")
+    print(f"SCALING num_proc=1 -> 2 (seconds at 1 / seconds at 2; above 1 means 2 processes help): ours "
+          f"{scaling['ours_num_proc_2_speedup']}, original {scaling['original_num_proc_2_speedup']}, {threads} CPU threads")
 
     failures = []
     if not windows_match: failures.append("the two sides produced different windows")
-    if not processes_agree: failures.append("ours with num_proc=2 differs from ours with num_proc=1")
+    if not processes_agree: failures.append("num_proc=2 gives other features than num_proc=1")
     if judged["mismatches_where_ours_is_wrong"]: failures.append(f"{judged['mismatches_where_ours_is_wrong']} label(s) of ours are wrong")
-    if not args.smoke and ratio < TARGET_RATIO: failures.append(f"ratio {ratio} < target {TARGET_RATIO}")
+    if not args.smoke and ratio < TARGET_RATIO: failures.append(f"ratio at num_proc=1 {ratio} < target {TARGET_RATIO}")
     finish("preprocessing", dict(inputs=inputs, **figures, ratio=ratio, target_ratio=TARGET_RATIO), failures)
 
 

@@ -28,10 +28,10 @@ def parse_args(description: str, add_arguments=None) -> argparse.Namespace:
     return args
 
 
-def configure() -> int:
-    "Give PyTorch one thread per CPU core, quiet loading reports and progress bars, and return the thread count."
+def configure(threads: int | None = None) -> int:
+    "Give PyTorch `threads` threads (default: one per CPU core), quiet loading reports and progress bars; return the count."
     import datasets, torch, transformers
-    threads = os.cpu_count() or 1
+    threads = threads or os.cpu_count() or 1
     torch.set_num_threads(threads)
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
@@ -45,6 +45,18 @@ def load_examples(data_dir: str, split: str, limit: int | None, seed: int):
     from extractive_qa.data import check_squad, load_squad, take_examples
     rows = load_squad(data_dir, splits=(split,), check=False)[split]
     return check_squad(take_examples(rows, limit, seed), name=split)
+
+
+def hardware() -> str:
+    "The CPU model name and the number of CPUs this process sees, e.g. 'AMD EPYC, 2 CPUs'."
+    name = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError: pass
+    return f"{name}, {os.cpu_count()} CPUs"
 
 
 @contextmanager
@@ -70,7 +82,7 @@ def show(title: str, values: dict) -> None:
 
 def finish(name: str, result: dict, failures: list[str]) -> None:
     "Print the `RESULT` line, write `bench/results/<name>.json` atomically, and exit 1 if there are `failures`."
-    from extractive_qa.job import write_json_atomic
+    from extractive_qa.config import write_json_atomic
     result = {"benchmark": name, **result, **peak_rss_mb(), "failures": failures, "passed": not failures}
     path = write_json_atomic(result, RESULTS_DIR / f"{name}.json")
     for failure in failures: print(f"FAILED: {failure}", file=sys.stderr)

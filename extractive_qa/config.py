@@ -4,14 +4,16 @@
 
 # %% ../nbs/00_config.ipynb #12241a80
 from __future__ import annotations
-import os, re, dataclasses
+import json, os, re, dataclasses
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PROFILE_VARIABLE', 'DATA_DIR_VARIABLE', 'OFFLINE_MINILM', 'PROFILES', 'LR_SCHEDULERS', 'PRECISIONS', 'QAConfig',
-           'cuda_available', 'resolve_profile', 'get_config', 'ConfigError', 'check_config', 'resolve_checkpoint',
-           'cuda_compute_capability', 'cpu_supports_bf16', 'choose_precision', 'training_precision']
+__all__ = ['PROFILE_VARIABLE', 'DATA_DIR_VARIABLE', 'OFFLINE_MINILM', 'PROFILES', 'LR_SCHEDULERS', 'PRECISIONS',
+           'QA_SETTINGS_FILE', 'QA_SETTING_NAMES', 'QAConfig', 'cuda_available', 'resolve_profile', 'get_config',
+           'ConfigError', 'check_config', 'resolve_checkpoint', 'cuda_compute_capability', 'cpu_supports_bf16',
+           'choose_precision', 'training_precision', 'write_json_atomic', 'qa_settings', 'save_qa_settings',
+           'read_qa_settings']
 
 # %% ../nbs/00_config.ipynb #26c57bc2
 PROFILE_VARIABLE = "EXTRACTIVE_QA_PROFILE"
@@ -67,8 +69,9 @@ class QAConfig:
 PROFILES: dict[str, dict] = {
     "gpu": dict(),
     "cpu": dict(model_checkpoint=OFFLINE_MINILM, max_length=192, doc_stride=64, train_batch_size=32, max_device_batch_size=32,
-                eval_batch_size=64, num_train_epochs=1.0, learning_rate=3e-4, max_train_examples=6000,
-                max_eval_examples=1000, train_answer_windows_only=True, group_by_length=True, logging_steps=10),
+                eval_batch_size=64, num_train_epochs=1.0, learning_rate=3e-4, max_train_examples=11000,
+                max_eval_examples=1000, train_answer_windows_only=True, group_by_length=True, logging_steps=10,
+                eval_steps=100),
     "smoke": dict(model_checkpoint=OFFLINE_MINILM, max_length=192, doc_stride=64, eval_max_length=256,
                   eval_doc_stride=96, train_batch_size=16, max_device_batch_size=16, eval_batch_size=32, num_train_epochs=1.0,
                   learning_rate=3e-4, max_train_examples=400, max_eval_examples=120,
@@ -188,3 +191,36 @@ def training_precision(config: QAConfig) -> dict:
     flags = dict(fp16=choice == "fp16", bf16=choice == "bf16")
     if choice == "bf16" and capability is None: flags["use_cpu"] = True  # bf16 autocast on the CPU
     return flags
+
+# %% ../nbs/00_config.ipynb #8dba33b8
+def write_json_atomic(data, path: str | Path) -> Path:
+    "Write `data` as JSON to `path` through a temporary file and a rename."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+# %% ../nbs/00_config.ipynb #44f6ad76
+QA_SETTINGS_FILE = "qa_settings.json"
+QA_SETTING_NAMES = ("max_length", "doc_stride", "max_answer_length", "n_best_size", "version_2",
+                    "null_score_diff_threshold", "question_first")
+
+def qa_settings(config: QAConfig) -> dict:
+    "The inference settings of `config`: evaluation windows, span rules and the SQuAD 2.0 threshold."
+    return dict(max_length=config.eval_max_length, doc_stride=config.eval_doc_stride, max_answer_length=config.max_answer_length,
+                n_best_size=config.n_best_size, version_2=config.version_2,
+                null_score_diff_threshold=config.null_score_diff_threshold, question_first=config.question_first)
+
+def save_qa_settings(settings: dict, model_dir: str | Path) -> Path:
+    "Write `settings` (from `qa_settings`) to `model_dir/qa_settings.json`."
+    unknown = set(settings) - set(QA_SETTING_NAMES)
+    if unknown: raise ValueError(f"Unknown QA setting(s) {sorted(unknown)}; known: {', '.join(QA_SETTING_NAMES)}.")
+    return write_json_atomic(settings, Path(model_dir) / QA_SETTINGS_FILE)
+
+def read_qa_settings(model_dir: str | Path) -> dict:
+    "The settings saved with the model in `model_dir`, or {} when it has none (a model trained elsewhere)."
+    path = Path(model_dir) / QA_SETTINGS_FILE
+    if not path.is_file(): return {}
+    settings = json.loads(path.read_text(encoding="utf-8"))
+    return {name: value for name, value in settings.items() if name in QA_SETTING_NAMES}

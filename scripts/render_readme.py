@@ -1,6 +1,7 @@
 """Render nbs/index.ipynb to Markdown on stdout (nbdev_readme needs Quarto, which is not installable here).
 
-Cells marked `#| hide` are left out, `#|` directive lines are stripped, and outputs are kept as Markdown."""
+Cells marked `#| hide` are left out, `#|` directive lines are stripped, outputs are kept as Markdown (stderr, such as
+progress bars, is dropped)."""
 import re, sys, nbformat
 from pathlib import Path
 from nbconvert import MarkdownExporter
@@ -13,6 +14,8 @@ for cell in notebook.cells:
     directives = [l.strip() for l in lines if l.strip().startswith("#|")]
     if any(d.replace(" ", "") == "#|hide" for d in directives) and cell.cell_type == "code": continue
     cell.source = "\n".join(l for l in lines if not l.strip().startswith("#|")).strip("\n")
+    if cell.cell_type == "code":  # progress bars and warnings (stderr) are not part of the page
+        cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     if cell.cell_type == "code" and any(d.replace(" ", "") == "#|echo:false" for d in directives):
         cell.source = ""
     cells.append(cell)

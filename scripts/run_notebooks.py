@@ -1,8 +1,10 @@
 """Execute notebooks in place and keep their outputs, as `nbdev_test` runs them (`#| eval: false` cells skipped).
 
-    EXTRACTIVE_QA_PROFILE=smoke python scripts/run_notebooks.py [nbs/01_data.ipynb ...]   (then run nbdev_clean)
-"""
-import sys
+    EXTRACTIVE_QA_PROFILE=cpu python scripts/run_notebooks.py [nbs/01_data.ipynb ...]   (then run nbdev_clean)
+
+Without arguments: every notebook of nbs/ in order (00_config ... 91_appendix_..., index last), stopping at the first
+error. Prints how long each notebook took; `make notebooks` runs this on the cpu profile, then `nbdev_clean`."""
+import os, sys, time
 from pathlib import Path
 from execnb.shell import CaptureShell
 from fastcore.xtras import working_directory
@@ -11,8 +13,25 @@ def skipped(cell) -> bool:
     "True for code cells marked `#| eval: false`."
     return cell.cell_type == "code" and any(line.replace(" ", "").lower() == "#|eval:false" for line in cell.source.splitlines())
 
-root = Path(__file__).resolve().parent.parent
-for path in [Path(p).resolve() for p in sys.argv[1:]] or sorted((root / "nbs").glob("*.ipynb")):
-    print(f"running {path.name}", flush=True)
+def course_notebooks(folder: Path) -> list[Path]:
+    "The notebooks of `folder` in reading order (numbered ones first, `index` last), without `_`-prefixed drafts."
+    return sorted((p for p in folder.glob("*.ipynb") if not p.name.startswith("_")), key=lambda p: (not p.name[0].isdigit(), p.name))
+
+def run(path: Path) -> float:
+    "Execute the notebook at `path` in its own folder, saving outputs in place; return the seconds it took."
+    start = time.perf_counter()
     with working_directory(path.parent):
         CaptureShell(path).execute(path.name, path.name, exc_stop=True, preproc=skipped)
+    return time.perf_counter() - start
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parent.parent
+    paths = [Path(p).resolve() for p in sys.argv[1:]] or course_notebooks(root / "nbs")
+    profile = os.environ.get("EXTRACTIVE_QA_PROFILE", "auto")
+    total = 0.0
+    for path in paths:
+        print(f"running {path.name} (profile {profile}) ...", flush=True)
+        seconds = run(path)
+        total += seconds
+        print(f"{path.name}: {seconds / 60:.1f} min ({seconds:.0f} s)", flush=True)
+    print(f"{len(paths)} notebook(s) in {total / 60:.1f} min on profile {profile}", flush=True)

@@ -30,5 +30,16 @@ nbdev_test --n_workers 1 --do_print
 echo "== 5. benchmarks, smoke versions"
 bash scripts/bench.sh --smoke
 
-echo "== 6. pytest: CLI end to end, scoring, installed package"
+echo "== 6. the sdist builds a wheel, which installs with its dependencies in a fresh environment and runs"
+python -m build --no-isolation --outdir "$scratch/dist" . >"$scratch/build.log" 2>&1 || {
+  tail -30 "$scratch/build.log"; echo "FAIL: building the sdist, or the wheel from the sdist, failed (MANIFEST.in, setup.py)."; exit 1; }
+python -m venv "$scratch/venv"
+"$scratch/venv/bin/python" -m pip install -q torch==2.13.0   # the CPU wheel first, so no CUDA build is pulled
+"$scratch/venv/bin/python" -m pip install -q "$scratch"/dist/*.whl
+(cd "$scratch" && "$scratch/venv/bin/extractive-qa" --help >/dev/null && "$scratch/venv/bin/extractive-qa" train --help >/dev/null \
+   && "$scratch/venv/bin/python" -c "import extractive_qa.training, extractive_qa.inference, extractive_qa.scoring") || {
+  echo "FAIL: the wheel installed in a fresh environment does not run (a requirement missing from settings.ini?)"; exit 1; }
+echo "ok: $(ls "$scratch"/dist | tr '\n' ' ')"
+
+echo "== 7. pytest: CLI end to end, scoring, installed package, JupyterLab, hub fallback, sdist/wheel"
 python -m pytest -q tests

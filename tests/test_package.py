@@ -4,20 +4,22 @@ from pathlib import Path
 import extractive_qa
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ["config", "data", "features", "training", "logits", "postprocess", "inference", "scoring", "cli"]
+MODULES = ["config", "data", "features", "training", "logits", "postprocess", "inference", "scoring", "cli", "job",
+           "deployment", "squad_v2"]                       # exported from a notebook each
+METRIC_MODULES = ["squad_metric", "squad_v2_metric"]      # `evaluate` metric files, written by hand (see their docstring)
 
 def test_version_matches_settings():
     settings = configparser.ConfigParser(); settings.read(ROOT / "settings.ini")
     assert extractive_qa.__version__ == settings["DEFAULT"]["version"]
 
 def test_every_module_imports_outside_the_repository(tmp_path):
-    code = "import importlib; [importlib.import_module('extractive_qa.' + m) for m in %r]; print('ok')" % MODULES
+    code = "import importlib; [importlib.import_module('extractive_qa.' + m) for m in %r]; print('ok')" % (MODULES + METRIC_MODULES)
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
 
 def test_stable_public_names():
     from extractive_qa.features import prepare_train_features, prepare_validation_features
-    from extractive_qa.postprocess import postprocess_predictions
+    from extractive_qa.postprocess import postprocess_predictions, postprocess_qa_predictions  # the original course's name
     import inspect
     assert list(inspect.signature(prepare_train_features).parameters)[:4] == ["examples", "tokenizer", "max_length", "doc_stride"]
     assert list(inspect.signature(prepare_validation_features).parameters)[:4] == ["examples", "tokenizer", "max_length", "doc_stride"]
@@ -28,7 +30,12 @@ def test_stable_public_names():
 def test_console_script_help():
     exe = Path(sys.executable).with_name("extractive-qa")
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
-    assert result.returncode == 0 and all(c in result.stdout for c in ("train", "score", "answer"))
+    assert result.returncode == 0 and all(c in result.stdout for c in ("train", "score", "answer", "export"))
+
+def test_no_module_is_left_out():
+    "A new module must be added to MODULES (notebook-exported) or METRIC_MODULES, so that the checks above cover it."
+    found = {p.stem for p in (ROOT / "extractive_qa").glob("*.py") if not p.stem.startswith("_")}
+    assert found == set(MODULES + METRIC_MODULES), sorted(found ^ set(MODULES + METRIC_MODULES))
 
 def test_every_module_has_a_notebook():
     for module in MODULES:

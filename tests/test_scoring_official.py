@@ -7,14 +7,19 @@ that they are an independent reference. They run on the real dev sets, with synt
 `squad_v2/validation.parquet`; without it the tests are skipped.
 
     EXTRACTIVE_QA_DATA_DIR=/work/shared/data/squad pytest -q tests/test_scoring_official.py
+
+The same comparisons run through the package's `evaluate` metrics (`load_squad_metric`), the threshold curve
+(`threshold_curve`), and partial prediction files (unknown ids ignored with a warning, missing questions scored 0).
 """
 from __future__ import annotations
-import collections, os, random, re, string
+import collections, os, random, re, string, warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from extractive_qa.scoring import squad_v1_scores, squad_v2_scores, score_predictions, f1_score, exact_match_score
+from extractive_qa.scoring import (squad_v1_scores, squad_v2_scores, score_predictions, f1_score, exact_match_score,
+                                   threshold_curve, best_threshold, load_squad_metric, normalize_answer)
 
 TOLERANCE = 1e-9
 
@@ -345,3 +350,148 @@ def test_single_answer_functions_match_official_script():
             assert exact_match_score(guess, truth) == official_v1_exact_match_score(guess, truth)
             assert f1_score(guess, truth) == official_v1_f1_score(guess, truth)
             assert f1_score(guess, truth, version_2=True) == official_v2_compute_f1(truth, guess)
+
+
+# ---------------------------------------------------------------- partial prediction files (issue 10.5)
+def stranger_predictions(count: int, seed: int) -> dict[str, str]:
+    "Predictions for ids that no SQuAD dev set has."
+    generator = random.Random(seed)
+    return {f"not-a-squad-id-{i}": generator.choice(["Denver Broncos", "", "the"]) for i in range(count)}
+
+
+def scored_with_warnings(function, *args, **kwargs):
+    "The result of `function(*args, **kwargs)` and the messages of the warnings it raised."
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = function(*args, **kwargs)
+    return result, [str(warning.message) for warning in caught]
+
+
+def test_v1_unknown_ids_are_ignored_with_a_warning_and_missing_questions_score_zero():
+    rows = dev_rows("squad_v1")
+    predictions = synthetic_predictions(rows, 11, allow_missing=True)
+    with_strangers = {**predictions, **stranger_predictions(37, 11)}
+    ours, messages = scored_with_warnings(squad_v1_scores, rows, with_strangers, verbose=False)
+    official = official_v1_evaluate(official_dataset(rows), with_strangers)  # the official script never looks them up
+    official["total"] = len(rows)
+    assert_same(ours, official)
+    assert ours["missing_predictions"] == len(rows) - len(predictions) > 0
+    assert len(messages) == 1 and messages[0].startswith(f"37 of {len(with_strangers)} prediction ids are not questions"), messages
+
+
+def test_v2_unknown_ids_are_ignored_with_a_warning():
+    rows = dev_rows("squad_v2")
+    predictions = synthetic_predictions(rows, 12, allow_missing=False)
+    na_probs = synthetic_na_probs(rows, 12)
+    strangers = stranger_predictions(5, 12)
+    ours, messages = scored_with_warnings(squad_v2_scores, rows, {**predictions, **strangers},
+                                          {**na_probs, **{i: 0.5 for i in strangers}}, 0.6, verbose=False)
+    assert_same(ours, official_v2_main(official_dataset(rows), {**predictions, **strangers},
+                                       {**na_probs, **{i: 0.5 for i in strangers}}, 0.6))
+    assert any(message.startswith(f"5 of {len(rows) + 5} prediction ids") for message in messages), messages
+    assert any(message.startswith("5 `na_probs` ids are not questions") for message in messages), messages
+
+
+def test_v2_missing_predictions_count_as_wrong():
+    "The official v2.0 script crashes on missing predictions; the package scores them 0, like v1.1 does."
+    rows = dev_rows("squad_v2")[:3000]
+    predictions = synthetic_predictions(rows, 13, allow_missing=True)
+    assert len(predictions) < len(rows)
+    ours = squad_v2_scores(rows, predictions, verbose=False)
+    completed = {row["id"]: predictions.get(row["id"], "zzqqzz") for row in rows}
+    wrong_for_missing = official_v2_main(official_dataset(rows), completed)  # "zzqqzz" is wrong everywhere
+    assert_same(ours, wrong_for_missing)
+    assert ours["missing_predictions"] == len(rows) - len(predictions)
+
+
+# ---------------------------------------------------------------- the evaluate metrics (issue 11.1)
+def as_float32(value: float) -> float:
+    "What the `float32` feature of the metric (and of the hub's `squad_v2`) makes of a probability."
+    return float(np.float32(value))
+
+
+def metric_references(rows: list[dict]) -> list[dict]:
+    "The references in the `evaluate` format: `id` and `answers` only (the metric, like the hub's, refuses other keys)."
+    return [{"id": row["id"], "answers": row["answers"]} for row in rows]
+
+
+@pytest.fixture(scope="module")
+def squad_metric():
+    return load_squad_metric()
+
+
+@pytest.fixture(scope="module")
+def squad_v2_metric():
+    return load_squad_metric(version_2=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_squad_metric_matches_official_script(squad_metric, seed):
+    "Same number of predictions and references (evaluate pairs them), some for unknown ids, so some questions miss one."
+    rows = dev_rows("squad_v1")
+    predictions = synthetic_predictions(rows, seed, allow_missing=True)
+    inputs = [{"id": row["id"] if row["id"] in predictions else f"unknown-{position}",
+               "prediction_text": predictions.get(row["id"], "Denver Broncos")} for position, row in enumerate(rows)]
+    result, messages = scored_with_warnings(squad_metric.compute, predictions=inputs, references=metric_references(rows))
+    official = official_v1_evaluate(official_dataset(rows), {p["id"]: p["prediction_text"] for p in inputs})
+    assert list(result) == ["exact_match", "f1"]
+    for key, value in official.items():
+        assert result[key] == pytest.approx(value, abs=TOLERANCE, rel=0), key
+    assert any(f"{len(rows) - len(predictions)} of {len(rows)} prediction ids" in message for message in messages), messages
+
+
+HUB_SQUAD_V2_KEYS = ["exact", "f1", "total", "HasAns_exact", "HasAns_f1", "HasAns_total", "NoAns_exact", "NoAns_f1",
+                     "NoAns_total", "best_exact", "best_exact_thresh", "best_f1", "best_f1_thresh"]
+
+
+@pytest.mark.parametrize("seed,no_answer_threshold,odds_like", [(0, None, False), (1, 0.5, False), (2, None, True), (3, 0.37, True)])
+def test_squad_v2_metric_matches_official_script(squad_v2_metric, seed, no_answer_threshold, odds_like):
+    "Probabilities as the metric stores them (float32); `odds_like` spreads them over [-6, 6] like null odds, so the default 1.0 nulls some."
+    rows = dev_rows("squad_v2")
+    predictions = synthetic_predictions(rows, seed, allow_missing=False)
+    na_probs = synthetic_na_probs(rows, seed)
+    if odds_like:
+        generator = random.Random(seed)
+        na_probs = {question_id: 12 * probability - 6 + generator.random() for question_id, probability in na_probs.items()}
+    inputs = [{"id": question_id, "prediction_text": predictions[question_id], "no_answer_probability": na_probs[question_id]}
+              for question_id in na_probs]                                  # in the shuffled order of na_probs
+    references = [rows[position] for position in random.Random(seed).sample(range(len(rows)), len(rows))]
+    extra = {} if no_answer_threshold is None else {"no_answer_threshold": no_answer_threshold}
+    result = squad_v2_metric.compute(predictions=inputs, references=metric_references(references), **extra)
+    official = official_v2_main(official_dataset(references), predictions, {k: as_float32(v) for k, v in na_probs.items()},
+                                1.0 if no_answer_threshold is None else no_answer_threshold)
+    assert list(result) == HUB_SQUAD_V2_KEYS
+    assert set(official) == set(result)
+    for key, value in official.items():
+        assert result[key] == pytest.approx(value, abs=TOLERANCE, rel=0), key
+    if odds_like and no_answer_threshold is None:  # the default threshold 1.0 is applied: odds above 1 answer ''
+        assert result["f1"] != pytest.approx(official_v2_main(official_dataset(references), predictions, None)["f1"])
+
+
+def test_squad_v2_metric_with_float32_exact_probabilities_matches_official_script_on_the_raw_values(squad_v2_metric):
+    "Probabilities that float32 holds exactly (multiples of 1/64, many ties): no rounding anywhere, the numbers agree as given."
+    rows = dev_rows("squad_v2")[:4000]
+    predictions = synthetic_predictions(rows, 21, allow_missing=False)
+    generator = random.Random(21)
+    na_probs = {row["id"]: generator.randrange(64) / 64 for row in rows}
+    inputs = [{"id": i, "prediction_text": predictions[i], "no_answer_probability": na_probs[i]} for i in na_probs]
+    result = squad_v2_metric.compute(predictions=inputs, references=metric_references(rows), no_answer_threshold=0.5)
+    assert_same(result, official_v2_main(official_dataset(rows), predictions, na_probs, 0.5))
+
+
+# ---------------------------------------------------------------- the threshold curve (issue 9.2)
+def test_threshold_curve_points_are_the_scores_at_those_thresholds_and_its_best_is_the_official_best():
+    rows = dev_rows("squad_v2")
+    predictions = synthetic_predictions(rows, 31, allow_missing=False)
+    # predictions that normalize to nothing ("the", " ") follow the official walk's raw-string rule, not their real score
+    predictions = {question_id: text if normalize_answer(text) else "Denver" for question_id, text in predictions.items()}
+    generator = random.Random(31)  # continuous null odds: no ties, so the official walk has no mid-tie points
+    null_odds = {row["id"]: generator.gauss(1.0 if not row["answers"]["text"] else -1.0, 2.0) for row in rows}
+    thresholds, exact, f1 = threshold_curve(rows, predictions, null_odds)
+    assert len(thresholds) == len(rows) + 1 and np.all(np.diff(thresholds) > 0)
+    for position in [0, 1, len(thresholds) // 3, int(np.argmax(f1)), len(thresholds) - 1]:
+        at = squad_v2_scores(rows, predictions, null_odds, na_prob_threshold=thresholds[position], verbose=False)
+        assert (exact[position], f1[position]) == pytest.approx((at["exact"], at["f1"]), abs=1e-9), position
+    official = official_v2_main(official_dataset(rows), predictions, null_odds)
+    assert best_threshold(thresholds, f1) == pytest.approx((official["best_f1_thresh"], official["best_f1"]), abs=1e-9)
+    assert best_threshold(thresholds, exact) == pytest.approx((official["best_exact_thresh"], official["best_exact"]), abs=1e-9)
