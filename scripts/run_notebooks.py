@@ -2,9 +2,9 @@
 
     EXTRACTIVE_QA_PROFILE=cpu python scripts/run_notebooks.py [nbs/01_data.ipynb ...]   (then run nbdev_clean)
 
-Without arguments: every notebook of nbs/ in order (00_config ... 91_appendix_..., index last), stopping at the first
-error. Prints how long each notebook took; `make notebooks` runs this on the cpu profile, then `nbdev_clean`."""
-import os, sys, time
+Without arguments: every notebook of nbs/ in order (00_config ... 91_appendix_..., index last), each in its own
+process (a fresh kernel), stopping at the first error. Prints how long each notebook took; `make notebooks` runs this on the cpu profile, then `nbdev_clean`."""
+import os, subprocess, sys, time
 from pathlib import Path
 from execnb.shell import CaptureShell
 from fastcore.xtras import working_directory
@@ -29,6 +29,13 @@ if __name__ == "__main__":
     paths = [Path(p).resolve() for p in sys.argv[1:]] or course_notebooks(root / "nbs")
     profile = os.environ.get("EXTRACTIVE_QA_PROFILE", "auto")
     total = 0.0
+    if len(paths) > 1:  # each notebook in its own process, like a fresh kernel (and like nbdev_test): no state leaks between them
+        for path in paths:
+            began = time.perf_counter()
+            if subprocess.run([sys.executable, __file__, str(path)]).returncode: sys.exit(f"{path.name} failed: stopped")
+            total += time.perf_counter() - began
+        print(f"{len(paths)} notebook(s) in {total / 60:.1f} min on profile {profile}", flush=True)
+        sys.exit(0)
     for path in paths:
         print(f"running {path.name} (profile {profile}) ...", flush=True)
         seconds = run(path)
