@@ -34,7 +34,9 @@ bench: install
 	$(ENV) bash scripts/bench.sh
 
 # Execute every notebook top to bottom on the cpu profile (the committed outputs), clean them, re-render README.md.
+# The notebooks' own runs (nbs/runs/cpu, which 03 retrains anyway, and nbs/runs/cpu-v2, trained from it) start afresh.
 notebooks: install
+	rm -rf nbs/runs/cpu nbs/runs/cpu-v2
 	$(ENV) EXTRACTIVE_QA_PROFILE=cpu $(BIN)/python scripts/run_notebooks.py
 	PATH=$(abspath $(BIN)):$$PATH nbdev_clean
 	PATH=$(abspath $(BIN)):$$PATH python scripts/render_readme.py > README.md
