@@ -43,15 +43,6 @@ def _check_settings(answerer) -> None:
     if answerer.batch_size is not None and not (isinstance(answerer.batch_size, int) and answerer.batch_size >= 1):
         raise ValueError(f"batch_size={answerer.batch_size!r} is out of range: use an integer >= 1, or None for the default.")
 
-def _distinct_spans(candidates: list[dict]) -> list[dict]:
-    "The candidates whose (start, end) character span has not appeared earlier in the list."
-    seen, kept = set(), []
-    for candidate in candidates:
-        if (candidate["start"], candidate["end"]) not in seen:
-            seen.add((candidate["start"], candidate["end"]))
-            kept.append(candidate)
-    return kept
-
 # %% ../nbs/06_inference.ipynb #fe1c1f69
 @dataclass
 class QuestionAnswerer:
@@ -112,4 +103,4 @@ class QuestionAnswerer:
         abstains = self.version_2 and result.answers[example_id] == ""
         decision = next((c for c in candidates if (c["answer"] == "") == abstains), None)
         ordered = ([decision] if decision else []) + [c for c in candidates if c is not decision]
-        return _distinct_spans(ordered)[:top_k]
+        return ordered[:top_k]                   # the n-best list already holds each character span once
