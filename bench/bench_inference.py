@@ -16,6 +16,7 @@ answers. Writes bench/results/inference.json. Fails only on plumbing errors (una
 the span they point at, a pipeline that is not transformers 5.2.0); the targets of issue 12 are reported, not enforced.
 """
 from common import configure, finish, hardware, load_examples, parse_args, show
+from pipeline_venv import PIPELINE_VERSION, VENV_VARIABLE, default_venv, pipeline_python
 
 import json, os, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -29,10 +30,6 @@ from extractive_qa.scoring import f1_score, score_predictions
 from extractive_qa.training import load_model_and_tokenizer
 
 HERE = Path(__file__).resolve().parent
-PIPELINE_VERSION = "5.2.0"
-VENV_VARIABLE = "EXTRACTIVE_QA_PIPELINE_VENV"  # e.g. a folder outside the clone, so that fresh clones reuse one environment
-PIPELINE_REQUIREMENTS = (("torch==2.13.0",),  # alone first: the CPU wheel, before transformers could pull a CUDA build
-                         (f"transformers=={PIPELINE_VERSION}", "huggingface_hub<2", "tokenizers<=0.23.0"))
 MODEL_CANDIDATES = ("runs/cpu/model", "nbs/runs/cpu/model")
 DEFAULT_WINDOWS = dict(max_length=384, doc_stride=128, max_answer_length=30)
 SIDES = {"pytorch_fp32": None, "onnx_fp32": dict(int8=False), "onnx_int8": dict(int8=True),
@@ -53,26 +50,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--pipeline-batch-sizes", default="1,32", help="batch sizes tried for the pipeline; its best counts")
     parser.add_argument("--sides", default=None, help=f"our sides, from {', '.join(SIDES)} (default: {SIZES[False]['sides']}; "
                                                       f"smoke: {SIZES[True]['sides']})")
-    parser.add_argument("--venv", default=os.environ.get(VENV_VARIABLE) or str(HERE / ".venv-pipeline"),
+    parser.add_argument("--venv", default=str(default_venv()),
                         help=f"virtual environment of the pipeline (default: ${VENV_VARIABLE}, else bench/.venv-pipeline)")
-
-
-def pipeline_python(venv: Path) -> tuple[Path, dict]:
-    "The Python of the pipeline's virtual environment, created and installed unless a finished install is there."
-    python, marker = venv / "bin" / "python", venv / ".bench-requirements.json"
-    wanted = json.dumps(PIPELINE_REQUIREMENTS)
-    started, created = time.perf_counter(), False
-    if not (python.is_file() and marker.is_file() and marker.read_text() == wanted):
-        print(f"creating the pipeline's virtual environment in {venv} (once; later runs reuse it) ...", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        for requirements in PIPELINE_REQUIREMENTS:
-            done = subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], capture_output=True, text=True)
-            if done.returncode != 0:  # pip's output only when it failed (it warns about every unused index otherwise)
-                sys.exit(f"pip install {' '.join(requirements)} into {venv} failed:\n{done.stdout}\n{done.stderr}")
-        marker.write_text(wanted)
-        created = True
-    return python, dict(path=str(venv), created=created, seconds=round(time.perf_counter() - started, 1),
-                        requirements=[r for group in PIPELINE_REQUIREMENTS for r in group])
 
 
 def model_folder(requested: str | None, seed: int, scratch: str) -> tuple[str, str]:

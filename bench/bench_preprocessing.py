@@ -2,17 +2,24 @@
 labelling) against `extractive_qa.features.prepare_train_features` (no padding, bisect labelling), both through
 `Dataset.map(batched=True)` on the same examples with the same windows (max_length 384, doc_stride 128).
 
-    python bench/bench_preprocessing.py [--smoke] [--data-dir D]
+    python bench/bench_preprocessing.py [--smoke] [--data-dir D] [--repeats 3] [--original-code ../shared/reference/original_course_code.txt]
 
-Both sides are timed at the same number of processes: `num_proc=1`, then `num_proc=2` (the ratio original/ours is
-reported for each), and the `num_proc` scaling (time at 1 process / time at 2) is reported on its own line for each
+The baseline is the course's function as its file defines it: compiled from `original_course_code.txt` at run time
+(this project keeps no copy) and called as the course calls it, `Dataset.map(prepare_train_features, batched=True)`,
+with the globals it reads (`tokenizer`, `pad_on_right`, `max_length`, `doc_stride`) set as the course sets them, the
+sizes being this benchmark's.
+
+Both sides are timed at the same number of processes: `num_proc=1`, then `num_proc=2`, `--repeats` runs each (default
+3, alternating which side goes first; medians; the ratio original/ours is reported for each `num_proc`), and the `num_proc` scaling (time at 1 process / time at 2) is reported on its own line for each
 side. Checks that both produce the same windows (same tokens once the original's padding is dropped), that 2 processes
 give the same features as 1, and compares the labels window by window. Every label mismatch is judged against the
 gold answer; the run fails if ours is wrong anywhere, or (without --smoke) if the ratio at `num_proc=1` is below the
 target.
 """
-from common import configure, finish, load_examples, parse_args, show, timer
+from common import configure, finish, load_examples, parse_args, show
 
+import statistics, sys, time, types
+from pathlib import Path
 import numpy as np
 import datasets
 from extractive_qa.config import OFFLINE_MINILM
@@ -22,61 +29,46 @@ from extractive_qa.training import load_model_and_tokenizer
 MAX_LENGTH, DOC_STRIDE = 384, 128
 SMOKE_EXAMPLES = 2_000
 TARGET_RATIO = 1.0
+ORIGINAL_CODE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "original_course_code.txt"
 
 
-def original_prepare_train_features(examples, tokenizer, max_length=MAX_LENGTH, doc_stride=DOC_STRIDE):
-    "The course's function, transcribed as written (its globals `tokenizer`, `pad_on_right`, sizes become arguments)."
-    pad_on_right = tokenizer.padding_side == "right"
-    examples["question"] = [q.lstrip() for q in examples["question"]]
-    tokenized_examples = tokenizer(
-        examples["question" if pad_on_right else "context"],
-        examples["context" if pad_on_right else "question"],
-        truncation="only_second" if pad_on_right else "only_first",
-        max_length=max_length,
-        stride=doc_stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding="max_length",
-    )
-    sample_mapping = tokenized_examples.pop("overflow_to_sample_mapping")
-    offset_mapping = tokenized_examples.pop("offset_mapping")
-    tokenized_examples["start_positions"] = []
-    tokenized_examples["end_positions"] = []
-    for i, offsets in enumerate(offset_mapping):
-        input_ids = tokenized_examples["input_ids"][i]
-        cls_index = input_ids.index(tokenizer.cls_token_id)
-        sequence_ids = tokenized_examples.sequence_ids(i)
-        sample_index = sample_mapping[i]
-        answers = examples["answers"][sample_index]
-        if len(answers["answer_start"]) == 0:
-            tokenized_examples["start_positions"].append(cls_index)
-            tokenized_examples["end_positions"].append(cls_index)
-        else:
-            start_char = answers["answer_start"][0]
-            end_char = start_char + len(answers["text"][0])
-            token_start_index = 0
-            while sequence_ids[token_start_index] != (1 if pad_on_right else 0):
-                token_start_index += 1
-            token_end_index = len(input_ids) - 1
-            while sequence_ids[token_end_index] != (1 if pad_on_right else 0):
-                token_end_index -= 1
-            if not (offsets[token_start_index][0] <= start_char and offsets[token_end_index][1] >= end_char):
-                tokenized_examples["start_positions"].append(cls_index)
-                tokenized_examples["end_positions"].append(cls_index)
-            else:
-                while token_start_index < len(offsets) and offsets[token_start_index][0] <= start_char:
-                    token_start_index += 1
-                tokenized_examples["start_positions"].append(token_start_index - 1)
-                while offsets[token_end_index][1] >= end_char:
-                    token_end_index -= 1
-                tokenized_examples["end_positions"].append(token_end_index + 1)
-    return tokenized_examples
+def add_arguments(parser) -> None:
+    "Where the original course's code is, and how many runs each side gets."
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each side at each num_proc, alternating which "
+                                                               "side goes first; medians are reported (smoke: 1)")
+    parser.add_argument("--original-code", default=str(ORIGINAL_CODE),
+                        help="the original course's code, whose prepare_train_features is the baseline (default: "
+                             "../shared/reference/original_course_code.txt beside the project)")
 
 
-def run_map(examples, function, tokenizer, num_proc=None):
+def load_original_course(path: Path, names=("prepare_train_features",)) -> types.ModuleType:
+    """The original course's functions `names`, compiled from the course's own file at run time (this project keeps no
+    copy of them) into a module of their own, registered so that `Dataset.map`'s worker processes find it."""
+    if not path.is_file():
+        sys.exit(f"the original course code is not at {path}: pass --original-code with the path of original_course_code.txt "
+                 "(the course file beside the project, in ../shared/reference/)")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    module = types.ModuleType("original_course_code")
+    module.__file__ = str(path)
+    for name in names:
+        start = next((i for i, line in enumerate(lines) if line.startswith(f"def {name}(")), None)
+        if start is None: sys.exit(f"{path} defines no top-level function {name}()")
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() and not lines[i][0].isspace()), len(lines))
+        exec(compile("\n".join([""] * start + lines[start:end]), str(path), "exec"), module.__dict__)  # line numbers kept
+    sys.modules[module.__name__] = module
+    return module
+
+
+def set_original_globals(module: types.ModuleType, tokenizer) -> None:
+    "The globals the course's function reads, as the course sets them (its sizes replaced by this benchmark's)."
+    module.tokenizer, module.pad_on_right = tokenizer, tokenizer.padding_side == "right"
+    module.max_length, module.doc_stride = MAX_LENGTH, DOC_STRIDE
+
+
+def run_map(examples, function, fn_kwargs: dict, num_proc=None):
     "Windows of `examples` through `Dataset.map`, never read from or written to the cache."
     return examples.map(function, batched=True, remove_columns=examples.column_names, num_proc=num_proc,
-                        load_from_cache_file=False, fn_kwargs=dict(tokenizer=tokenizer), desc=function.__name__)
+                        load_from_cache_file=False, fn_kwargs=fn_kwargs, desc=function.__name__)
 
 
 def column(features, name) -> np.ndarray:
@@ -158,23 +150,31 @@ def labels(features) -> np.ndarray:
 
 
 def main():
-    args = parse_args(__doc__.splitlines()[0])
+    args = parse_args(__doc__.splitlines()[0], add_arguments)
+    original_course = load_original_course(Path(args.original_code))
     threads = configure()
     datasets.disable_caching()
     limit = SMOKE_EXAMPLES if args.smoke else None
     examples = load_examples(args.data_dir, "train", limit, args.seed)
     _, tokenizer = load_model_and_tokenizer(OFFLINE_MINILM)
+    set_original_globals(original_course, tokenizer)
+    sides = {"original": (original_course.prepare_train_features, {}), "ours": (prepare_train_features, dict(tokenizer=tokenizer))}
     inputs = dict(smoke=args.smoke, data_dir=args.data_dir, split="train (SQuAD v1.1)", examples=len(examples),
+                  original_code=str(Path(args.original_code).resolve()),
                   tokenizer=OFFLINE_MINILM, max_length=MAX_LENGTH, doc_stride=DOC_STRIDE, threads=threads)
     show("inputs", inputs)
 
-    for function in (original_prepare_train_features, prepare_train_features):  # untimed warm-up of both sides
-        run_map(examples.select(range(min(16, len(examples)))), function, tokenizer)
-    seconds, results = {}, {}
-    for num_proc in (1, 2):  # both sides at the same number of processes
-        for side, function in (("original", original_prepare_train_features), ("ours", prepare_train_features)):
-            with timer(seconds, f"{side}_seconds_num_proc_{num_proc}"):
-                results[side, num_proc] = run_map(examples, function, tokenizer, num_proc=num_proc if num_proc > 1 else None)
+    for function, fn_kwargs in sides.values():  # untimed warm-up of both sides
+        run_map(examples.select(range(min(16, len(examples)))), function, fn_kwargs)
+    repeats = 1 if args.smoke else args.repeats
+    runs, results = {}, {}
+    for num_proc in (1, 2):  # both sides at the same number of processes, alternating which goes first, `repeats` runs each
+        for repeat in range(repeats):
+            for side, (function, fn_kwargs) in list(sides.items())[::1 if repeat % 2 == 0 else -1]:
+                began = time.perf_counter()
+                results[side, num_proc] = run_map(examples, function, fn_kwargs, num_proc=num_proc if num_proc > 1 else None)
+                runs.setdefault(f"{side}_seconds_num_proc_{num_proc}", []).append(round(time.perf_counter() - began, 3))
+    seconds = {key: round(statistics.median(values), 3) for key, values in runs.items()}  # medians
     ratios = {f"ratio_num_proc_{n}": round(seconds[f"original_seconds_num_proc_{n}"] / seconds[f"ours_seconds_num_proc_{n}"], 3)
               for n in (1, 2)}
     scaling = {f"{side}_num_proc_2_speedup": round(seconds[f"{side}_seconds_num_proc_1"] / seconds[f"{side}_seconds_num_proc_2"], 3)
@@ -190,7 +190,7 @@ def main():
     judged = judge_mismatches(examples, tokenizer, mismatches, original_labels, our_labels)
     per_second = {f"{side}_examples_per_second_num_proc_{n}": round(len(examples) / seconds[f"{side}_seconds_num_proc_{n}"], 1)
                   for side in ("original", "ours") for n in (1, 2)}
-    figures = dict(**seconds, **per_second, **ratios, **scaling, original_features=len(original), our_features=len(ours),
+    figures = dict(**seconds, runs_seconds=runs, repeats=repeats, **per_second, **ratios, **scaling, original_features=len(original), our_features=len(ours),
                    same_windows=windows_match, num_proc_2_matches_num_proc_1=processes_agree,
                    label_mismatches=int(len(mismatches)), **judged)
     for n in (1, 2):

@@ -1,10 +1,9 @@
-"""Cross-check `extractive_qa.scoring` against transcriptions of the official SQuAD evaluation scripts.
+"""Cross-check `extractive_qa.scoring` against the reference SQuAD scorers, installed and called (`scoring_reference.py`):
+the official v1.1 script as allennlp 0.9.0 ships it, and transformers 5.2.0's port of the official v2.0 script.
 
-The functions prefixed `official_` below are straightforward transcriptions of `evaluate-v1.1.py` and
-`evaluate-v2.0.py` (https://rajpurkar.github.io/SQuAD-explorer/), kept as close to the originals as possible so
-that they are an independent reference. They run on the real dev sets, with synthetic predictions, and need
-`EXTRACTIVE_QA_DATA_DIR` to point at the folder holding `squad_v1/validation.parquet` and
-`squad_v2/validation.parquet`; without it the tests are skipped.
+They run on the real dev sets, with synthetic predictions, and need `EXTRACTIVE_QA_DATA_DIR` to point at the folder
+holding `squad_v1/validation.parquet` and `squad_v2/validation.parquet`; without it the tests are skipped. The first
+test creates the reference environment if it is missing (that of `bench/bench_inference.py`, from PyPI).
 
     EXTRACTIVE_QA_DATA_DIR=/work/shared/data/squad pytest -q tests/test_scoring_official.py
 
@@ -12,7 +11,7 @@ The same comparisons run through the package's `evaluate` metrics (`load_squad_m
 (`threshold_curve`), and partial prediction files (unknown ids ignored with a warning, missing questions scored 0).
 """
 from __future__ import annotations
-import collections, os, random, re, string, warnings
+import os, random, warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,215 +19,9 @@ import pytest
 
 from extractive_qa.scoring import (squad_v1_scores, squad_v2_scores, score_predictions, f1_score, exact_match_score,
                                    threshold_curve, best_threshold, load_squad_metric, normalize_answer)
+from scoring_reference import official_v1, official_v2, reference_scores
 
 TOLERANCE = 1e-9
-
-
-# ---------------------------------------------------------------- official evaluate-v1.1.py, transcribed
-def official_v1_normalize_answer(s):
-    def remove_articles(text): return re.sub(r'\b(a|an|the)\b', ' ', text)
-    def white_space_fix(text): return ' '.join(text.split())
-    def remove_punc(text):
-        exclude = set(string.punctuation)
-        return ''.join(ch for ch in text if ch not in exclude)
-    def lower(text): return text.lower()
-    return white_space_fix(remove_articles(remove_punc(lower(s))))
-
-
-def official_v1_f1_score(prediction, ground_truth):
-    prediction_tokens = official_v1_normalize_answer(prediction).split()
-    ground_truth_tokens = official_v1_normalize_answer(ground_truth).split()
-    common = collections.Counter(prediction_tokens) & collections.Counter(ground_truth_tokens)
-    num_same = sum(common.values())
-    if num_same == 0:
-        return 0
-    precision = 1.0 * num_same / len(prediction_tokens)
-    recall = 1.0 * num_same / len(ground_truth_tokens)
-    f1 = (2 * precision * recall) / (precision + recall)
-    return f1
-
-
-def official_v1_exact_match_score(prediction, ground_truth):
-    return (official_v1_normalize_answer(prediction) == official_v1_normalize_answer(ground_truth))
-
-
-def official_v1_metric_max_over_ground_truths(metric_fn, prediction, ground_truths):
-    scores_for_ground_truths = []
-    for ground_truth in ground_truths:
-        score = metric_fn(prediction, ground_truth)
-        scores_for_ground_truths.append(score)
-    return max(scores_for_ground_truths)
-
-
-def official_v1_evaluate(dataset, predictions):
-    f1 = exact_match = total = 0
-    for article in dataset:
-        for paragraph in article['paragraphs']:
-            for qa in paragraph['qas']:
-                total += 1
-                if qa['id'] not in predictions:
-                    continue  # the official script prints 'Unanswered question ... will receive score 0.'
-                ground_truths = list(map(lambda x: x['text'], qa['answers']))
-                prediction = predictions[qa['id']]
-                exact_match += official_v1_metric_max_over_ground_truths(official_v1_exact_match_score, prediction, ground_truths)
-                f1 += official_v1_metric_max_over_ground_truths(official_v1_f1_score, prediction, ground_truths)
-    exact_match = 100.0 * exact_match / total
-    f1 = 100.0 * f1 / total
-    return {'exact_match': exact_match, 'f1': f1}
-
-
-# ---------------------------------------------------------------- official evaluate-v2.0.py, transcribed
-def official_v2_make_qid_to_has_ans(dataset):
-    qid_to_has_ans = {}
-    for article in dataset:
-        for p in article['paragraphs']:
-            for qa in p['qas']:
-                qid_to_has_ans[qa['id']] = bool(qa['answers'])
-    return qid_to_has_ans
-
-
-def official_v2_normalize_answer(s):
-    def remove_articles(text):
-        regex = re.compile(r'\b(a|an|the)\b', re.UNICODE)
-        return re.sub(regex, ' ', text)
-    def white_space_fix(text): return ' '.join(text.split())
-    def remove_punc(text):
-        exclude = set(string.punctuation)
-        return ''.join(ch for ch in text if ch not in exclude)
-    def lower(text): return text.lower()
-    return white_space_fix(remove_articles(remove_punc(lower(s))))
-
-
-def official_v2_get_tokens(s):
-    if not s: return []
-    return official_v2_normalize_answer(s).split()
-
-
-def official_v2_compute_exact(a_gold, a_pred):
-    return int(official_v2_normalize_answer(a_gold) == official_v2_normalize_answer(a_pred))
-
-
-def official_v2_compute_f1(a_gold, a_pred):
-    gold_toks = official_v2_get_tokens(a_gold)
-    pred_toks = official_v2_get_tokens(a_pred)
-    common = collections.Counter(gold_toks) & collections.Counter(pred_toks)
-    num_same = sum(common.values())
-    if len(gold_toks) == 0 or len(pred_toks) == 0:
-        # If either is no-answer, then F1 is 1 if they agree, 0 otherwise
-        return int(gold_toks == pred_toks)
-    if num_same == 0:
-        return 0
-    precision = 1.0 * num_same / len(pred_toks)
-    recall = 1.0 * num_same / len(gold_toks)
-    f1 = (2 * precision * recall) / (precision + recall)
-    return f1
-
-
-def official_v2_get_raw_scores(dataset, preds):
-    exact_scores = {}
-    f1_scores = {}
-    for article in dataset:
-        for p in article['paragraphs']:
-            for qa in p['qas']:
-                qid = qa['id']
-                gold_answers = [a['text'] for a in qa['answers'] if official_v2_normalize_answer(a['text'])]
-                if not gold_answers:
-                    # For unanswerable questions, only correct answer is empty string
-                    gold_answers = ['']
-                if qid not in preds:
-                    continue  # the official script prints 'Missing prediction for ...'
-                a_pred = preds[qid]
-                # Take max over all gold answers
-                exact_scores[qid] = max(official_v2_compute_exact(a, a_pred) for a in gold_answers)
-                f1_scores[qid] = max(official_v2_compute_f1(a, a_pred) for a in gold_answers)
-    return exact_scores, f1_scores
-
-
-def official_v2_apply_no_ans_threshold(scores, na_probs, qid_to_has_ans, na_prob_thresh):
-    new_scores = {}
-    for qid, s in scores.items():
-        pred_na = na_probs[qid] > na_prob_thresh
-        if pred_na:
-            new_scores[qid] = float(not qid_to_has_ans[qid])
-        else:
-            new_scores[qid] = s
-    return new_scores
-
-
-def official_v2_make_eval_dict(exact_scores, f1_scores, qid_list=None):
-    if not qid_list:
-        total = len(exact_scores)
-        return collections.OrderedDict([
-            ('exact', 100.0 * sum(exact_scores.values()) / total),
-            ('f1', 100.0 * sum(f1_scores.values()) / total),
-            ('total', total),
-        ])
-    else:
-        total = len(qid_list)
-        return collections.OrderedDict([
-            ('exact', 100.0 * sum(exact_scores[k] for k in qid_list) / total),
-            ('f1', 100.0 * sum(f1_scores[k] for k in qid_list) / total),
-            ('total', total),
-        ])
-
-
-def official_v2_merge_eval(main_eval, new_eval, prefix):
-    for k in new_eval:
-        main_eval['%s_%s' % (prefix, k)] = new_eval[k]
-
-
-def official_v2_find_best_thresh(preds, scores, na_probs, qid_to_has_ans):
-    num_no_ans = sum(1 for k in qid_to_has_ans if not qid_to_has_ans[k])
-    cur_score = num_no_ans
-    best_score = cur_score
-    best_thresh = 0.0
-    qid_list = sorted(na_probs, key=lambda k: na_probs[k])
-    for i, qid in enumerate(qid_list):
-        if qid not in scores: continue
-        if qid_to_has_ans[qid]:
-            diff = scores[qid]
-        else:
-            if preds[qid]:
-                diff = -1
-            else:
-                diff = 0
-        cur_score += diff
-        if cur_score > best_score:
-            best_score = cur_score
-            best_thresh = na_probs[qid]
-    return 100.0 * best_score / len(scores), best_thresh
-
-
-def official_v2_find_all_best_thresh(main_eval, preds, exact_raw, f1_raw, na_probs, qid_to_has_ans):
-    best_exact, exact_thresh = official_v2_find_best_thresh(preds, exact_raw, na_probs, qid_to_has_ans)
-    best_f1, f1_thresh = official_v2_find_best_thresh(preds, f1_raw, na_probs, qid_to_has_ans)
-    main_eval['best_exact'] = best_exact
-    main_eval['best_exact_thresh'] = exact_thresh
-    main_eval['best_f1'] = best_f1
-    main_eval['best_f1_thresh'] = f1_thresh
-
-
-def official_v2_main(dataset, preds, na_probs=None, na_prob_thresh=1.0):
-    "The body of the official `main()`, without file reading, plots and printing."
-    has_na_prob_file = na_probs is not None
-    if not has_na_prob_file:
-        na_probs = {k: 0.0 for k in preds}
-    qid_to_has_ans = official_v2_make_qid_to_has_ans(dataset)  # maps qid to True/False
-    has_ans_qids = [k for k, v in qid_to_has_ans.items() if v]
-    no_ans_qids = [k for k, v in qid_to_has_ans.items() if not v]
-    exact_raw, f1_raw = official_v2_get_raw_scores(dataset, preds)
-    exact_thresh = official_v2_apply_no_ans_threshold(exact_raw, na_probs, qid_to_has_ans, na_prob_thresh)
-    f1_thresh = official_v2_apply_no_ans_threshold(f1_raw, na_probs, qid_to_has_ans, na_prob_thresh)
-    out_eval = official_v2_make_eval_dict(exact_thresh, f1_thresh)
-    if has_ans_qids:
-        has_ans_eval = official_v2_make_eval_dict(exact_thresh, f1_thresh, qid_list=has_ans_qids)
-        official_v2_merge_eval(out_eval, has_ans_eval, 'HasAns')
-    if no_ans_qids:
-        no_ans_eval = official_v2_make_eval_dict(exact_thresh, f1_thresh, qid_list=no_ans_qids)
-        official_v2_merge_eval(out_eval, no_ans_eval, 'NoAns')
-    if has_na_prob_file:
-        official_v2_find_all_best_thresh(out_eval, preds, exact_raw, f1_raw, na_probs, qid_to_has_ans)
-    return dict(out_eval)
 
 
 # ---------------------------------------------------------------- data and synthetic predictions
@@ -243,12 +36,6 @@ def dev_rows(version_folder: str) -> list[dict]:
     return [dict(id=row.id, context=row.context, answers={"text": [str(t) for t in row.answers["text"]],
                                                           "answer_start": [int(s) for s in row.answers["answer_start"]]})
             for row in frame.itertuples()]
-
-
-def official_dataset(rows: list[dict]) -> list[dict]:
-    "The rows in the official JSON layout (article -> paragraphs -> qas, answers as a list of dicts)."
-    return [{"paragraphs": [{"qas": [{"id": row["id"], "answers": [{"text": text} for text in row["answers"]["text"]]}
-                                     for row in rows]}]}]
 
 
 def perturbed_prediction(row: dict, generator: random.Random) -> str | None:
@@ -308,7 +95,7 @@ def test_v1_matches_official_script(seed):
     rows = dev_rows("squad_v1")
     predictions = synthetic_predictions(rows, seed, allow_missing=True)
     ours = squad_v1_scores(rows, predictions, verbose=False)
-    official = official_v1_evaluate(official_dataset(rows), predictions)
+    official = official_v1(rows, predictions)
     official["total"] = len(rows)
     assert_same(ours, official)
     assert ours["missing_predictions"] == len(rows) - len(predictions) > 0
@@ -320,12 +107,11 @@ def test_v2_matches_official_script(seed, na_prob_threshold):
     rows = dev_rows("squad_v2")
     predictions = synthetic_predictions(rows, seed, allow_missing=False)
     na_probs = synthetic_na_probs(rows, seed)
-    dataset = official_dataset(rows)
     ours = squad_v2_scores(rows, predictions, na_probs, na_prob_threshold)
-    assert_same(ours, official_v2_main(dataset, predictions, na_probs, na_prob_threshold))
+    assert_same(ours, official_v2(rows, predictions, na_probs, na_prob_threshold))
     assert ours["missing_predictions"] == 0
     without_probabilities = squad_v2_scores(rows, predictions, na_prob_threshold=na_prob_threshold)
-    assert_same(without_probabilities, official_v2_main(dataset, predictions, None, na_prob_threshold))
+    assert_same(without_probabilities, official_v2(rows, predictions, None, na_prob_threshold))
     assert score_predictions(rows, predictions, version_2=True, na_probs=na_probs,
                              na_prob_threshold=na_prob_threshold)["exact_match"] == ours["exact"]
 
@@ -336,20 +122,24 @@ def test_v2_best_threshold_with_many_ties_and_only_answerable_questions():
     predictions = synthetic_predictions(rows, 5, allow_missing=False)
     generator = random.Random(5)
     na_probs = {row["id"]: generator.choice([0.1, 0.2, 0.3]) for row in rows}
-    assert_same(squad_v2_scores(rows, predictions, na_probs), official_v2_main(official_dataset(rows), predictions, na_probs))
+    assert_same(squad_v2_scores(rows, predictions, na_probs), official_v2(rows, predictions, na_probs))
 
 
 def test_single_answer_functions_match_official_script():
     rows = dev_rows("squad_v2")
     generator = random.Random(7)
     predictions = synthetic_predictions(rows, 7, allow_missing=False)
-    texts = [text for row in rows for text in row["answers"]["text"]][:3000] + ["", " ", "the", "An a THE"]
-    for text in texts:
-        prediction = predictions[generator.choice(rows)["id"]]
-        for truth, guess in ((text, prediction), (text, text), (text, "")):
-            assert exact_match_score(guess, truth) == official_v1_exact_match_score(guess, truth)
-            assert f1_score(guess, truth) == official_v1_f1_score(guess, truth)
-            assert f1_score(guess, truth, version_2=True) == official_v2_compute_f1(truth, guess)
+    texts = [text for row in rows for text in row["answers"]["text"]][:3000] + ["", " ", "the", "An a THE", "."]
+    pairs = [(guess, text) for text in texts
+             for guess in (predictions[generator.choice(rows)["id"]], text, "")]
+    reference = reference_scores(dict(script="pairs", pairs=pairs))[0]
+    assert len(reference) == len(pairs)
+    for (guess, truth), (exact_v1, f1_v1, f1_v2) in zip(pairs, reference):
+        assert exact_match_score(guess, truth) == exact_v1, (guess, truth)
+        assert f1_score(guess, truth) == f1_v1, (guess, truth)
+        assert f1_score(guess, truth, version_2=True) == f1_v2, (guess, truth)
+    # the answers that normalize to nothing are where v1.1 and v2.0 part: v1.1 gives F1 0, v2.0 gives 1 when both are empty
+    assert {tuple(row[1:]) for pair, row in zip(pairs, reference) if pair == (".", ".")} == {(0, 1)}
 
 
 # ---------------------------------------------------------------- partial prediction files (issue 10.5)
@@ -372,7 +162,7 @@ def test_v1_unknown_ids_are_ignored_with_a_warning_and_missing_questions_score_z
     predictions = synthetic_predictions(rows, 11, allow_missing=True)
     with_strangers = {**predictions, **stranger_predictions(37, 11)}
     ours, messages = scored_with_warnings(squad_v1_scores, rows, with_strangers, verbose=False)
-    official = official_v1_evaluate(official_dataset(rows), with_strangers)  # the official script never looks them up
+    official = official_v1(rows, with_strangers)  # the official script never looks them up
     official["total"] = len(rows)
     assert_same(ours, official)
     assert ours["missing_predictions"] == len(rows) - len(predictions) > 0
@@ -386,7 +176,7 @@ def test_v2_unknown_ids_are_ignored_with_a_warning():
     strangers = stranger_predictions(5, 12)
     ours, messages = scored_with_warnings(squad_v2_scores, rows, {**predictions, **strangers},
                                           {**na_probs, **{i: 0.5 for i in strangers}}, 0.6, verbose=False)
-    assert_same(ours, official_v2_main(official_dataset(rows), {**predictions, **strangers},
+    assert_same(ours, official_v2(rows, {**predictions, **strangers},
                                        {**na_probs, **{i: 0.5 for i in strangers}}, 0.6))
     assert any(message.startswith(f"5 of {len(rows) + 5} prediction ids") for message in messages), messages
     assert any(message.startswith("5 `na_probs` ids are not questions") for message in messages), messages
@@ -399,7 +189,7 @@ def test_v2_missing_predictions_count_as_wrong():
     assert len(predictions) < len(rows)
     ours = squad_v2_scores(rows, predictions, verbose=False)
     completed = {row["id"]: predictions.get(row["id"], "zzqqzz") for row in rows}
-    wrong_for_missing = official_v2_main(official_dataset(rows), completed)  # "zzqqzz" is wrong everywhere
+    wrong_for_missing = official_v2(rows, completed)  # "zzqqzz" is wrong everywhere
     assert_same(ours, wrong_for_missing)
     assert ours["missing_predictions"] == len(rows) - len(predictions)
 
@@ -433,7 +223,7 @@ def test_squad_metric_matches_official_script(squad_metric, seed):
     inputs = [{"id": row["id"] if row["id"] in predictions else f"unknown-{position}",
                "prediction_text": predictions.get(row["id"], "Denver Broncos")} for position, row in enumerate(rows)]
     result, messages = scored_with_warnings(squad_metric.compute, predictions=inputs, references=metric_references(rows))
-    official = official_v1_evaluate(official_dataset(rows), {p["id"]: p["prediction_text"] for p in inputs})
+    official = official_v1(rows, {p["id"]: p["prediction_text"] for p in inputs})
     assert list(result) == ["exact_match", "f1"]
     for key, value in official.items():
         assert result[key] == pytest.approx(value, abs=TOLERANCE, rel=0), key
@@ -458,14 +248,14 @@ def test_squad_v2_metric_matches_official_script(squad_v2_metric, seed, no_answe
     references = [rows[position] for position in random.Random(seed).sample(range(len(rows)), len(rows))]
     extra = {} if no_answer_threshold is None else {"no_answer_threshold": no_answer_threshold}
     result = squad_v2_metric.compute(predictions=inputs, references=metric_references(references), **extra)
-    official = official_v2_main(official_dataset(references), predictions, {k: as_float32(v) for k, v in na_probs.items()},
+    official = official_v2(references, predictions, {k: as_float32(v) for k, v in na_probs.items()},
                                 1.0 if no_answer_threshold is None else no_answer_threshold)
     assert list(result) == HUB_SQUAD_V2_KEYS
     assert set(official) == set(result)
     for key, value in official.items():
         assert result[key] == pytest.approx(value, abs=TOLERANCE, rel=0), key
     if odds_like and no_answer_threshold is None:  # the default threshold 1.0 is applied: odds above 1 answer ''
-        assert result["f1"] != pytest.approx(official_v2_main(official_dataset(references), predictions, None)["f1"])
+        assert result["f1"] != pytest.approx(official_v2(references, predictions, None)["f1"])
 
 
 def test_squad_v2_metric_with_float32_exact_probabilities_matches_official_script_on_the_raw_values(squad_v2_metric):
@@ -476,7 +266,7 @@ def test_squad_v2_metric_with_float32_exact_probabilities_matches_official_scrip
     na_probs = {row["id"]: generator.randrange(64) / 64 for row in rows}
     inputs = [{"id": i, "prediction_text": predictions[i], "no_answer_probability": na_probs[i]} for i in na_probs]
     result = squad_v2_metric.compute(predictions=inputs, references=metric_references(rows), no_answer_threshold=0.5)
-    assert_same(result, official_v2_main(official_dataset(rows), predictions, na_probs, 0.5))
+    assert_same(result, official_v2(rows, predictions, na_probs, 0.5))
 
 
 # ---------------------------------------------------------------- the threshold curve (issue 9.2)
@@ -492,6 +282,6 @@ def test_threshold_curve_points_are_the_scores_at_those_thresholds_and_its_best_
     for position in [0, 1, len(thresholds) // 3, int(np.argmax(f1)), len(thresholds) - 1]:
         at = squad_v2_scores(rows, predictions, null_odds, na_prob_threshold=thresholds[position], verbose=False)
         assert (exact[position], f1[position]) == pytest.approx((at["exact"], at["f1"]), abs=1e-9), position
-    official = official_v2_main(official_dataset(rows), predictions, null_odds)
+    official = official_v2(rows, predictions, null_odds)
     assert best_threshold(thresholds, f1) == pytest.approx((official["best_f1_thresh"], official["best_f1"]), abs=1e-9)
     assert best_threshold(thresholds, exact) == pytest.approx((official["best_exact_thresh"], official["best_exact"]), abs=1e-9)
