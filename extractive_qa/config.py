@@ -11,9 +11,9 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['PROFILE_VARIABLE', 'DATA_DIR_VARIABLE', 'OFFLINE_MINILM', 'PROFILES', 'LR_SCHEDULERS', 'PRECISIONS',
            'QA_SETTINGS_FILE', 'QA_SETTING_NAMES', 'QAConfig', 'cuda_available', 'resolve_profile', 'get_config',
-           'ConfigError', 'check_config', 'resolve_checkpoint', 'cuda_compute_capability', 'cpu_supports_bf16',
-           'choose_precision', 'training_precision', 'write_json_atomic', 'qa_settings', 'save_qa_settings',
-           'read_qa_settings']
+           'ConfigError', 'stride_problem', 'check_config', 'resolve_checkpoint', 'cuda_compute_capability',
+           'cpu_supports_bf16', 'choose_precision', 'training_precision', 'write_json_atomic', 'qa_settings',
+           'save_qa_settings', 'read_qa_settings']
 
 # %% ../nbs/00_config.ipynb #26c57bc2
 PROFILE_VARIABLE = "EXTRACTIVE_QA_PROFILE"
@@ -119,6 +119,12 @@ class ConfigError(ValueError):
         super().__init__(message)
         self.field = field
 
+def stride_problem(stride: int, length: int, stride_name: str = "doc_stride", length_name: str = "max_length") -> str | None:
+    "What is wrong with windows of `length` tokens that share `stride` tokens, or None: the stride must be under half the length."
+    if 0 <= stride < length // 2: return None
+    return (f"{stride_name}={stride} is out of range: use 0 to {length // 2 - 1} "
+            f"(less than half of {length_name}={length}), so that windows move forward.")
+
 def _require(condition: bool, field: str, message: str) -> None:
     "Raise a `ConfigError` about `field` unless `condition` holds."
     if not condition: raise ConfigError(field, message)
@@ -130,9 +136,8 @@ def check_config(config: QAConfig) -> None:
         value = getattr(config, name)
         _require(value >= 32, name, f"{name}={value} is out of range: use at least 32 tokens.")
     for length, stride in (("max_length", "doc_stride"), ("eval_max_length", "eval_doc_stride")):
-        value, limit = getattr(config, stride), getattr(config, length)
-        _require(0 <= value < limit // 2, stride, f"{stride}={value} is out of range: use 0 to {limit // 2 - 1} "
-                 f"(less than half of {length}={limit}), so that windows move forward.")
+        problem = stride_problem(getattr(config, stride), getattr(config, length), stride, length)
+        _require(problem is None, stride, problem)
     for name in ("n_best_size", "max_answer_length", "train_batch_size", "max_device_batch_size", "eval_batch_size", "logging_steps"):
         value = getattr(config, name)
         _require(value >= 1, name, f"{name}={value} is out of range: use at least 1.")

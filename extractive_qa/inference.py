@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 from .features import prepare_validation_features, check_fast_tokenizer
-from .config import read_qa_settings
+from .config import read_qa_settings, stride_problem
 from .logits import predict_logits
 from .postprocess import postprocess_with_details
 
@@ -37,9 +37,7 @@ def _check_settings(answerer) -> None:
     for name in ("max_length", "max_answer_length", "n_best_size"):
         value = getattr(answerer, name)
         if not (isinstance(value, int) and value >= 1): raise ValueError(f"{name}={value!r} is out of range: use an integer >= 1.")
-    if not 0 <= answerer.doc_stride < answerer.max_length // 2:
-        raise ValueError(f"doc_stride={answerer.doc_stride} is out of range: use 0 to {answerer.max_length // 2 - 1} "
-                         f"(less than half of max_length={answerer.max_length}).")
+    if problem := stride_problem(answerer.doc_stride, answerer.max_length): raise ValueError(problem)
     if answerer.batch_size is not None and not (isinstance(answerer.batch_size, int) and answerer.batch_size >= 1):
         raise ValueError(f"batch_size={answerer.batch_size!r} is out of range: use an integer >= 1, or None for the default.")
 
