@@ -2,19 +2,20 @@
 labelling) against `extractive_qa.features.prepare_train_features` (no padding, bisect labelling), both through
 `Dataset.map(batched=True)` on the same examples with the same windows (max_length 384, doc_stride 128).
 
-    python bench/bench_preprocessing.py [--smoke] [--data-dir D] [--repeats 3] [--original-code ../shared/reference/original_course_code.txt]
+    python bench/bench_preprocessing.py [--smoke] [--data-dir D] [--repeats 3]
+                                        [--original-code ../shared/reference/original_course_code.txt]
 
 The baseline is the course's function as its file defines it: compiled from `original_course_code.txt` at run time
 (this project keeps no copy) and called as the course calls it, `Dataset.map(prepare_train_features, batched=True)`,
 with the globals it reads (`tokenizer`, `pad_on_right`, `max_length`, `doc_stride`) set as the course sets them, the
 sizes being this benchmark's.
 
-Both sides are timed at the same number of processes: `num_proc=1`, then `num_proc=2`, `--repeats` runs each (default
-3, alternating which side goes first; medians; the ratio original/ours is reported for each `num_proc`), and the `num_proc` scaling (time at 1 process / time at 2) is reported on its own line for each
-side. Checks that both produce the same windows (same tokens once the original's padding is dropped), that 2 processes
-give the same features as 1, and compares the labels window by window. Every label mismatch is judged against the
-gold answer; the run fails if ours is wrong anywhere, or (without --smoke) if the ratio at `num_proc=1` is below the
-target.
+Both sides are timed at the same number of processes: `num_proc=1`, then `num_proc=2`, `--repeats` runs each
+(default 3, alternating which side goes first; medians; the ratio original/ours is reported for each `num_proc`),
+and the `num_proc` scaling (time at 1 process / time at 2) is reported on its own line for each side. Checks that
+both produce the same windows (same tokens once the original's padding is dropped), that 2 processes give the same
+features as 1, and compares the labels window by window. Every label mismatch is judged against the gold answer; the
+run fails if ours is wrong anywhere, or (without --smoke) if the ratio at `num_proc=1` is below the target.
 """
 from common import configure, finish, load_examples, parse_args, show
 
@@ -41,20 +42,19 @@ def add_arguments(parser) -> None:
                              "../shared/reference/original_course_code.txt beside the project)")
 
 
-def load_original_course(path: Path, names=("prepare_train_features",)) -> types.ModuleType:
-    """The original course's functions `names`, compiled from the course's own file at run time (this project keeps no
-    copy of them) into a module of their own, registered so that `Dataset.map`'s worker processes find it."""
+def load_original_course(path: Path, name: str = "prepare_train_features") -> types.ModuleType:
+    """A module holding the original course's function `name`, compiled from the course's own file at run time (this
+    project keeps no copy), registered in `sys.modules` so that `Dataset.map`'s worker processes find it."""
     if not path.is_file():
         sys.exit(f"the original course code is not at {path}: pass --original-code with the path of original_course_code.txt "
                  "(the course file beside the project, in ../shared/reference/)")
     lines = path.read_text(encoding="utf-8").splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(f"def {name}(")), None)
+    if start is None: sys.exit(f"{path} defines no top-level function {name}()")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() and not lines[i][0].isspace()), len(lines))
     module = types.ModuleType("original_course_code")
     module.__file__ = str(path)
-    for name in names:
-        start = next((i for i, line in enumerate(lines) if line.startswith(f"def {name}(")), None)
-        if start is None: sys.exit(f"{path} defines no top-level function {name}()")
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() and not lines[i][0].isspace()), len(lines))
-        exec(compile("\n".join([""] * start + lines[start:end]), str(path), "exec"), module.__dict__)  # line numbers kept
+    exec(compile("\n".join([""] * start + lines[start:end]), str(path), "exec"), module.__dict__)  # line numbers kept
     sys.modules[module.__name__] = module
     return module
 

@@ -7,7 +7,6 @@ for _name, _value in (("HF_HUB_OFFLINE", "1"), ("HF_DATASETS_OFFLINE", "1"), ("T
     os.environ.setdefault(_name, _value)
 
 import argparse, json, resource, sys, time
-from contextlib import contextmanager
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -57,14 +56,6 @@ def hardware() -> str:
                 break
     except OSError: pass
     return f"{name}, {os.cpu_count()} CPUs"
-
-
-@contextmanager
-def timer(figures: dict, key: str):
-    "Store the wall-clock seconds of the `with` block in `figures[key]`."
-    start = time.perf_counter()
-    yield
-    figures[key] = round(time.perf_counter() - start, 3)
 
 
 def peak_rss_mb() -> dict:
