@@ -1,5 +1,6 @@
-"""Postprocessing: the lesson's vectorised n-best span search (`postprocess_predictions`) against its plain-loop reference
-(`postprocess_predictions_loop`), both from `05_postprocessing`, on the same windows and the same synthetic logits.
+"""Postprocessing: the package's vectorised n-best span search (`postprocess_predictions`, built in
+`94_appendix_fast_span_search`) against the lesson's plain-loop reference (`postprocess_predictions_loop`, from
+`05_postprocessing`), both importable from `extractive_qa.postprocess`, on the same windows and synthetic logits.
 
     python bench/bench_postprocess.py [--data-dir D] [--examples N] [--smoke]
 

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from transformers import BatchEncoding, PreTrainedTokenizerBase
 
 # %% auto #0
-__all__ = ['MODEL_INPUTS_AND_LABELS', 'check_fast_tokenizer', 'tokenize_windows', 'context_token_range', 'answer_token_span',
-           'prepare_train_features', 'pad_windows', 'WindowCollator', 'prepare_validation_features',
-           'label_decoding_rate']
+__all__ = ['MIN_NEW_CONTEXT_TOKENS', 'MODEL_INPUTS_AND_LABELS', 'check_fast_tokenizer', 'check_question_lengths',
+           'tokenize_windows', 'context_token_range', 'answer_token_span', 'prepare_train_features', 'pad_windows',
+           'WindowCollator', 'prepare_validation_features', 'label_decoding_rate']
 
 # %% ../nbs/02_features.ipynb #1aa75832
 def check_fast_tokenizer(tokenizer: PreTrainedTokenizerBase) -> None:
@@ -19,6 +19,26 @@ def check_fast_tokenizer(tokenizer: PreTrainedTokenizerBase) -> None:
     if not getattr(tokenizer, "is_fast", False):
         raise TypeError(f"{type(tokenizer).__name__} is a slow tokenizer without offset mappings. Load the fast one: "
                         "AutoTokenizer.from_pretrained(checkpoint, use_fast=True).")
+
+# %% ../nbs/02_features.ipynb #5e0b8d14
+MIN_NEW_CONTEXT_TOKENS = 8   # each window must bring at least this many context tokens its predecessor lacked
+
+def check_question_lengths(questions: list[str], tokenizer: PreTrainedTokenizerBase, max_length: int = 384,
+                           doc_stride: int = 128) -> None:
+    "Raise a `ValueError` naming the first question too long to leave `MIN_NEW_CONTEXT_TOKENS` new context tokens per window."
+    special = tokenizer.num_special_tokens_to_add(pair=True)
+    limit = max_length - doc_stride - special - MIN_NEW_CONTEXT_TOKENS
+    if not questions: return
+    lengths = [len(ids) for ids in tokenizer(list(questions), add_special_tokens=False)["input_ids"]]
+    for index, (question, length) in enumerate(zip(questions, lengths)):
+        if length > limit:
+            words = " ".join(question.split()[:8])
+            raise ValueError(
+                f"Question {index} of the batch ({words!r}...) has {length} tokens, more than the limit of {limit} for max_length="
+                f"{max_length} and doc_stride={doc_stride} ({max_length} - {doc_stride} - {special} special tokens - "
+                f"{MIN_NEW_CONTEXT_TOKENS} new context tokens per window). Raise max_length, lower doc_stride, "
+                "or shorten the question.")
+
 
 # %% ../nbs/02_features.ipynb #d466447a
 def tokenize_windows(examples: dict, tokenizer: PreTrainedTokenizerBase, max_length: int = 384,
@@ -28,17 +48,17 @@ def tokenize_windows(examples: dict, tokenizer: PreTrainedTokenizerBase, max_len
     "Tokenize question/context pairs into unpadded overlapping windows with offsets and the window→example map."
     check_fast_tokenizer(tokenizer)
     questions = [q.lstrip() for q in examples["question"]]
+    check_question_lengths(questions, tokenizer, max_length, doc_stride)
     pair = (questions, examples["context"]) if question_first else (examples["context"], questions)
     try:
         return tokenizer(*pair, truncation="only_second" if question_first else "only_first",
                          max_length=max_length, stride=doc_stride, return_overflowing_tokens=True,
                          return_offsets_mapping=True, padding=False)
     except Exception as error:
-        longest = max(questions, key=len)
-        raise ValueError(f"Tokenizing failed ({error}). Usually a question is too long to leave room for the context "
-                         f"with max_length={max_length} and doc_stride={doc_stride} (longest question: "
-                         f"{len(longest)} characters, {longest[:60]!r}...). Raise max_length, lower doc_stride, "
-                         "or shorten that question.") from error
+        longest = max(questions, key=len, default="")
+        raise ValueError(f"Tokenizing failed ({error}) with max_length={max_length} and doc_stride={doc_stride} "
+                         f"(longest question: {len(longest)} characters, {longest[:60]!r}).") from error
+
 
 # %% ../nbs/02_features.ipynb #21cc5f1c
 def context_token_range(sequence_ids: list, context_id: int) -> tuple[int, int]:

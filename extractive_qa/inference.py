@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 from .features import prepare_validation_features, check_fast_tokenizer
-from .config import read_qa_settings, stride_problem
+from .config import MAX_CANDIDATES, check_model_folder, read_qa_settings, stride_problem
 from .logits import predict_logits
 from .postprocess import postprocess_with_details
 
@@ -22,6 +22,7 @@ def check_question_and_context(question, context) -> tuple[list[str], list[str]]
     "Normalise one or many question/context pairs to two equal-length lists of non-empty strings."
     questions = [question] if isinstance(question, str) else list(question)
     contexts = [context] if isinstance(context, str) else list(context)
+    if not questions: raise ValueError("No question given: pass a question (a str), or a non-empty list of questions.")
     if len(contexts) == 1 and len(questions) > 1: contexts = contexts * len(questions)
     if len(questions) != len(contexts):
         raise ValueError(f"Got {len(questions)} questions but {len(contexts)} contexts: give one context, or one per question.")
@@ -37,6 +38,12 @@ def _check_settings(answerer) -> None:
     for name in ("max_length", "max_answer_length", "n_best_size"):
         value = getattr(answerer, name)
         if not (isinstance(value, int) and value >= 1): raise ValueError(f"{name}={value!r} is out of range: use an integer >= 1.")
+    if answerer.n_best_size > MAX_CANDIDATES:
+        raise ValueError(f"n_best_size={answerer.n_best_size} is out of range: use 1 to {MAX_CANDIDATES} (the search keeps k x k pairs per window).")
+    positions = getattr(getattr(answerer.model, "config", None), "max_position_embeddings", None)
+    if isinstance(positions, int) and answerer.max_length > positions:
+        raise ValueError(f"max_length={answerer.max_length} is out of range for this model: it reads at most {positions} tokens "
+                         f"(max_position_embeddings); use max_length <= {positions}.")
     if problem := stride_problem(answerer.doc_stride, answerer.max_length): raise ValueError(problem)
     if answerer.batch_size is not None and not (isinstance(answerer.batch_size, int) and answerer.batch_size >= 1):
         raise ValueError(f"batch_size={answerer.batch_size!r} is out of range: use an integer >= 1, or None for the default.")
@@ -69,11 +76,16 @@ class QuestionAnswerer:
         unknown = sorted(set(settings) - allowed)
         if unknown: raise TypeError(f"Unknown setting(s) {unknown}: use {', '.join(sorted(allowed))}.")
         chosen = {**read_qa_settings(model_dir), **{name: value for name, value in settings.items() if value is not None}}
+        check_model_folder(model_dir)          # a missing folder, weights or tokenizer: one line naming what is missing
         if (model_dir / "model.onnx").is_file():
             from extractive_qa.deployment import load_onnx_model  # needs onnxruntime: pip install "extractive_qa[onnx]"
             model = load_onnx_model(model_dir)
         elif (model_dir / "config.json").is_file():
-            model = AutoModelForQuestionAnswering.from_pretrained(model_dir, use_safetensors=True)
+            model, loading = AutoModelForQuestionAnswering.from_pretrained(model_dir, use_safetensors=True, output_loading_info=True)
+            untrained = [name for name in loading["missing_keys"] if name.startswith("qa_outputs")]
+            if untrained: raise ValueError(f"The model in {str(model_dir)!r} has no trained question-answering head ({', '.join(untrained)} "
+                                           "missing): it is an encoder, not a QA model. Fine-tune it first (extractive-qa train "
+                                           f"--model {str(model_dir)!r}), or pass the model/ folder a training run wrote.")
             model = model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         else:
             raise FileNotFoundError(f"No model in {str(model_dir)!r} (neither config.json nor model.onnx). Pass the model/ folder "
@@ -82,7 +94,8 @@ class QuestionAnswerer:
 
     def __call__(self, question, context, top_k: int = 1) -> list:
         "Up to `top_k` answers with distinct spans for one question (a list of dicts), or one such list per question."
-        if not (isinstance(top_k, int) and top_k >= 1): raise ValueError(f"top_k={top_k!r} is out of range: use an integer >= 1.")
+        if not (isinstance(top_k, int) and 1 <= top_k <= MAX_CANDIDATES):
+            raise ValueError(f"top_k={top_k!r} is out of range: use an integer from 1 to {MAX_CANDIDATES}.")
         questions, contexts = check_question_and_context(question, context)
         examples = {"id": [str(i) for i in range(len(questions))], "question": questions, "context": contexts}
         features = prepare_validation_features(examples, self.tokenizer, self.max_length, self.doc_stride,

@@ -81,23 +81,27 @@ def window_scores(start_logits: np.ndarray, end_logits: np.ndarray, features, to
                 in_context=np.array([offset is not None for offset in row["offset_mapping"]]))
 
 # %% ../nbs/04_logits.ipynb #bdcc1bdb
-def plot_window_logits(scores: dict, around: int | None = 25, ax=None):
-    "Plot start and end logits over a window's tokens, gold span shaded; zoom to `around` tokens of the gold span."
+def plot_window_logits(scores: dict, best: tuple[int, int] | None = None,  # a span to outline, e.g. the model's best
+                       around: int | None = 25, ax=None):
+    "Plot start and end logits over a window's tokens, gold span shaded, `best` outlined; zoom to `around` tokens of them."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(12, 4))[1]
+    spans = [span for span in (scores["gold"], best) if span is not None]
     lo, hi = 0, len(scores["tokens"])
-    if around is not None and scores["gold"] is not None:
-        lo, hi = max(0, scores["gold"][0] - around), min(hi, scores["gold"][1] + around + 1)
+    if around is not None and spans:
+        lo, hi = max(0, min(s[0] for s in spans) - around), min(hi, max(s[1] for s in spans) + around + 1)
     positions = np.arange(lo, hi)
     ax.plot(positions, scores["start_logits"][lo:hi], "o-", ms=3, label="start logit", color="tab:green")
     ax.plot(positions, scores["end_logits"][lo:hi], "o-", ms=3, label="end logit", color="tab:red")
-    for position in positions[~scores["in_context"][lo:hi]]:
-        ax.axvspan(position - 0.5, position + 0.5, color="gray", alpha=0.15, lw=0)
+    for k, position in enumerate(positions[~scores["in_context"][lo:hi]]):   # labelled once, and only if in view
+        ax.axvspan(position - 0.5, position + 0.5, color="gray", alpha=0.15, lw=0, label=None if k else "not context")
     if scores["gold"] is not None:
         ax.axvspan(scores["gold"][0] - 0.5, scores["gold"][1] + 0.5, color="gold", alpha=0.4, label="gold answer")
+    if best is not None:
+        ax.axvspan(best[0] - 0.5, best[1] + 0.5, fill=False, edgecolor="tab:blue", hatch="//", lw=1.5, label="model's best span")
     ax.set_xticks(positions)
     ax.set_xticklabels(scores["tokens"][lo:hi], rotation=90, fontsize=7)
-    ax.set_ylabel("logit (grey: not context)")
+    ax.set_ylabel("logit")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return ax
 

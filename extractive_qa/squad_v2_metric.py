@@ -1,7 +1,7 @@
 """SQuAD v2.0 as an `evaluate` metric module, so that `evaluate.load(<this file>)` works offline.
 
 Written by hand, not exported from a notebook: `evaluate.load` copies this file out of the package and imports the
-copy, and nbdev can only append to a second module of a notebook. `nbs/07_scoring.ipynb` shows and tests it;
+copy, and nbdev can only append to a second module of a notebook. `nbs/95_appendix_scoring_details.ipynb` shows and tests it;
 `extractive_qa.scoring.load_squad_metric(version_2=True)` loads it. The scoring rules live in `extractive_qa.scoring`.
 """
 import datasets

@@ -1,6 +1,6 @@
 """Render nbs/index.ipynb to Markdown on stdout (nbdev_readme needs Quarto, which is not installable here).
 
-Cells marked `#| hide` are left out, `#|` directive lines are stripped, outputs are kept as Markdown (stderr, such as
+Code cells marked `#| hide` or `#| eval: false` (the Colab install cell) are left out, `#|` directive lines are stripped, outputs are kept as Markdown (stderr, such as
 progress bars, is dropped)."""
 import re, sys, nbformat
 from pathlib import Path
@@ -12,7 +12,7 @@ cells = []
 for cell in notebook.cells:
     lines = cell.source.splitlines()
     directives = [l.strip() for l in lines if l.strip().startswith("#|")]
-    if any(d.replace(" ", "") == "#|hide" for d in directives) and cell.cell_type == "code": continue
+    if cell.cell_type == "code" and any(d.replace(" ", "") in ("#|hide", "#|eval:false") for d in directives): continue  # hidden, or Colab's install cell
     cell.source = "\n".join(l for l in lines if not l.strip().startswith("#|")).strip("\n")
     if cell.cell_type == "code":  # progress bars and warnings (stderr) are not part of the page
         cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]

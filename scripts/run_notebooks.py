@@ -2,9 +2,10 @@
 
     EXTRACTIVE_QA_PROFILE=cpu python scripts/run_notebooks.py [nbs/01_data.ipynb ...]   (then run nbdev_clean)
 
-Without arguments: every notebook of nbs/ in order (00_config ... 91_appendix_..., index last), each in its own
+Without arguments: every notebook of nbs/, 03_training first (it trains the run the others read), then in order
+(00_first_answer ... 95_appendix_..., index last), each in its own
 process (a fresh kernel), stopping at the first error. Prints how long each notebook took; `make notebooks` runs this on the cpu profile, then `nbdev_clean`."""
-import os, subprocess, sys, time
+import json, os, subprocess, sys, time
 from pathlib import Path
 from execnb.shell import CaptureShell
 from fastcore.xtras import working_directory
@@ -13,13 +14,24 @@ def skipped(cell) -> bool:
     "True for code cells marked `#| eval: false`."
     return cell.cell_type == "code" and any(line.replace(" ", "").lower() == "#|eval:false" for line in cell.source.splitlines())
 
+TRAINS_FIRST = "03_training.ipynb"   # trains the run that every other notebook reads, so it runs first
+
 def course_notebooks(folder: Path) -> list[Path]:
-    "The notebooks of `folder` in reading order (numbered ones first, `index` last), without `_`-prefixed drafts."
-    return sorted((p for p in folder.glob("*.ipynb") if not p.name.startswith("_")), key=lambda p: (not p.name[0].isdigit(), p.name))
+    "The notebooks of `folder`: `03_training` first (it trains the run the others read), then reading order, `index` last; no `_` drafts."
+    return sorted((p for p in folder.glob("*.ipynb") if not p.name.startswith("_")),
+                  key=lambda p: (p.name != TRAINS_FIRST, not p.name[0].isdigit(), p.name))
+
+def clear_outputs(path: Path) -> None:
+    "Empty every code cell's outputs first: execnb only replaces the outputs of cells that print something new."
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code": cell["outputs"], cell["execution_count"] = [], None
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 def run(path: Path) -> float:
     "Execute the notebook at `path` in its own folder, saving outputs in place; return the seconds it took."
     start = time.perf_counter()
+    clear_outputs(path)
     with working_directory(path.parent):
         CaptureShell(path).execute(path.name, path.name, exc_stop=True, preproc=skipped)
     return time.perf_counter() - start

@@ -2,6 +2,33 @@
 # The project's test command (called by `make test` and CI). Fails on the first problem.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# How many tests pytest skipped and why, from its JUnit XML ($1), as a banner; fails when EXTRACTIVE_QA_DATA_DIR is set
+# and tests that need the data skipped anyway (a wrong folder must not pass as a green run).
+# `bash scripts/test.sh --report-skips FILE.xml` runs this step alone.
+report_skips() {
+  python - "$1" <<'PY'
+import collections, os, sys, xml.etree.ElementTree as ET
+cases = list(ET.parse(sys.argv[1]).getroot().iter("testcase"))
+skipped = collections.Counter(skip.get("message") or "(no reason given)" for case in cases for skip in case.findall("skipped"))
+failed = sum(case.find("failure") is not None or case.find("error") is not None for case in cases)
+total = sum(skipped.values())
+needs_data = sum(count for reason, count in skipped.items() if "EXTRACTIVE_QA_DATA_DIR" in reason)
+data_dir = os.environ.get("EXTRACTIVE_QA_DATA_DIR", "")
+line = "#" * 100
+print(line)
+print(f"# pytest: {len(cases)} tests: {len(cases) - total - failed} passed, {failed} failed, {total} SKIPPED")
+for reason, count in skipped.most_common(): print(f"#   {count:4} skipped: {reason}")
+if needs_data and not data_dir:
+    print(f"# WARNING: {needs_data} tests that train and score on SQuAD did NOT run: no local data. Set EXTRACTIVE_QA_DATA_DIR to")
+    print("#          the folder holding squad_v1/validation.parquet (make test does, when ../shared/data/squad exists).")
+print(line)
+if needs_data and data_dir:
+    sys.exit(f"FAIL: EXTRACTIVE_QA_DATA_DIR={data_dir} is set, but {needs_data} tests that need the data skipped: "
+             "it does not point at a folder with squad_v1/validation.parquet.")
+PY
+}
+if [ "${1:-}" = "--report-skips" ]; then report_skips "$2"; exit 0; fi
 export EXTRACTIVE_QA_PROFILE="${EXTRACTIVE_QA_PROFILE:-smoke}"
 scratch=$(mktemp -d); trap 'rm -rf "$scratch"' EXIT
 
@@ -42,4 +69,7 @@ python -m venv "$scratch/venv"
 echo "ok: $(ls "$scratch"/dist | tr '\n' ' ')"
 
 echo "== 7. pytest: CLI end to end, scoring, installed package, JupyterLab, hub fallback, sdist/wheel"
-python -m pytest -q tests
+pytest_status=0
+python -m pytest -q -rs tests --junitxml="$scratch/pytest.xml" || pytest_status=$?
+report_skips "$scratch/pytest.xml"      # the skip count, loudly, last; fails if the data was set but not used
+exit "$pytest_status"

@@ -7,7 +7,6 @@ from transformers import AutoTokenizer
 from extractive_qa.config import OFFLINE_MINILM, resolve_checkpoint
 from extractive_qa.features import (WindowCollator, pad_windows, prepare_train_features, prepare_validation_features,
                                     tokenize_windows)
-import extractive_qa.features as features_module
 
 CONTEXTS = ["The answer is at the end: Zürich",
             "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It is named after "
@@ -28,10 +27,6 @@ def tokenizers():
 
 def windows_of(features) -> list[dict]:
     return [{name: features[name][i] for name in features} for i in range(len(features["input_ids"]))]
-
-
-def test_question_first_function_is_gone():
-    assert not hasattr(features_module, "question_first")
 
 
 def test_left_padding_tokenizer_gives_the_same_features(tokenizers):

@@ -1,4 +1,4 @@
-"""Deployment (10_deployment): ONNX export with free batch/sequence axes, float32 logits equal to PyTorch's, int8 and
+"""Deployment (09_deployment): ONNX export with free batch/sequence axes, float32 logits equal to PyTorch's, int8 and
 fused exports that run and answer, the folder `QuestionAnswerer.from_pretrained` loads, and the timing helpers."""
 import json
 import numpy as np

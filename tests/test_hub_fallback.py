@@ -9,6 +9,7 @@ import pytest
 import datasets
 from datasets import Dataset, DatasetDict, Features
 import extractive_qa.data
+import extractive_qa.cli
 from extractive_qa.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +30,7 @@ def test_train_without_a_data_directory_uses_the_hub(monkeypatch, tmp_path, data
         return hub[split] if split else hub
     monkeypatch.setattr(datasets, "load_dataset", load_dataset)
     monkeypatch.setattr(extractive_qa.data, "load_dataset", load_dataset, raising=False)  # if imported by name
+    monkeypatch.setattr(extractive_qa.cli, "hub_reachable", lambda: True)  # online, as far as the early check can tell
     monkeypatch.delenv("EXTRACTIVE_QA_DATA_DIR", raising=False)     # a clone with no ../shared and nothing configured
     run = tmp_path / "run"
     code = main(["train", "--profile", "smoke", "--max-steps", "2", "--max-train-examples", "32", "--max-eval-examples", "8",

@@ -87,7 +87,7 @@ def run_in_kernel(connection_file: Path, code: str, seconds: float = 30) -> tupl
 def test_lab_lists_the_course_and_imports_the_package(lab):
     listing = lab.call("GET", "/api/contents/nbs")
     notebooks = {item["name"] for item in listing["content"] if item["type"] == "notebook"}
-    assert {"index.ipynb", "00_config.ipynb", "08_cli.ipynb"} <= notebooks, notebooks
+    assert {"index.ipynb", "00_first_answer.ipynb", "90_appendix_config.ipynb", "92_appendix_cli.ipynb"} <= notebooks, notebooks
     specs = lab.call("GET", "/api/kernelspecs")["kernelspecs"]
     assert specs["extractive-qa"]["spec"]["argv"][0] == sys.executable, specs   # the project's environment
     kernel = lab.call("POST", "/api/kernels", {"name": "extractive-qa", "path": "nbs"})
