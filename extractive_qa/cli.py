@@ -13,9 +13,9 @@ from .config import ConfigError, check_config, check_model_folder, hub_reachable
 # %% auto #0
 __all__ = ['OPTION_ALIASES', 'RUN_OPTIONS', 'ANSWER_SETTINGS', 'ONNX_PACKAGES', 'USER_ERRORS', 'option_name', 'value_reader',
            'profile_defaults', 'add_config_options', 'option_message', 'read_references', 'read_json_object',
-           'read_text_file', 'config_overrides', 'train_config', 'check_data_source', 'train_command',
-           'answer_settings', 'answer_command', 'score_command', 'export_command', 'build_parser', 'is_tokenizer_panic',
-           'panic_message', 'main']
+           'read_text_file', 'config_overrides', 'train_config', 'check_data_source', 'looks_like_a_folder',
+           'check_model_source', 'train_command', 'answer_settings', 'answer_command', 'score_command',
+           'export_command', 'build_parser', 'is_tokenizer_panic', 'panic_message', 'main']
 
 # %% ../nbs/92_appendix_cli.ipynb #dd093221
 OPTION_ALIASES = {"model_checkpoint": "--model", "num_train_epochs": "--epochs", "train_batch_size": "--batch-size"}
@@ -122,10 +122,28 @@ def check_data_source(config: QAConfig) -> None:
         raise FileNotFoundError("No local SQuAD (neither --data-dir nor $EXTRACTIVE_QA_DATA_DIR is set) and the Hugging Face hub "
                                 "is unreachable: set EXTRACTIVE_QA_DATA_DIR or --data-dir to the folder holding squad_v1/, or go online.")
 
+def looks_like_a_folder(name: str) -> bool:
+    "Whether `--model name` means a local folder rather than a hub id: it exists, starts like a path, or has two '/'."
+    return Path(name).expanduser().exists() or name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+
+def check_model_source(config: QAConfig) -> None:
+    "Raise a one-line `FileNotFoundError` when `train` could not load `config.model_checkpoint` (a folder without a model, or a hub id offline)."
+    from extractive_qa.config import resolve_checkpoint
+    name = resolve_checkpoint(config.model_checkpoint)
+    if looks_like_a_folder(name):
+        check_model_folder(Path(name).expanduser(), onnx=False)   # names the folder and what it lacks
+        return
+    from huggingface_hub import try_to_load_from_cache
+    if isinstance(try_to_load_from_cache(name, "config.json"), str): return   # downloaded before: loads offline
+    if not hub_reachable():
+        raise FileNotFoundError(f"--model {name!r} is not a local folder, it is not in the Hugging Face cache, and the hub is "
+                                "unreachable: pass a local model folder (the cpu profile's offline MiniLM needs no hub), or go online.")
+
 def train_command(args: argparse.Namespace) -> dict:
     "Run the main job with the profile and overrides given on the command line."
     config = train_config(args)
     check_data_source(config)
+    check_model_source(config)
     from extractive_qa.training import train_and_evaluate
     return train_and_evaluate(config, overwrite=args.overwrite, resume=args.resume)
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/91_appendix_running_the_job.ipynb #5d429a9b
 from __future__ import annotations
-import json, math, os, time, warnings
+import json, math, os, platform, shutil, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,9 +17,11 @@ from .postprocess import postprocess_with_details
 from .scoring import load_squad_metric
 
 # %% auto #0
-__all__ = ['world_size', 'batch_plan', 'prepare_output_dir', 'hardware_description', 'SquadMetrics', 'length_order',
-           'sort_by_length', 'QuestionAnsweringTrainer', 'TrainingClock', 'EvaluationPrinter', 'last_evaluation',
-           'evaluation_curve', 'run_metrics', 'resume_checkpoint', 'freeze_embeddings']
+__all__ = ['RUN_CONFIG', 'world_size', 'batch_plan', 'is_main_process', 'settings_differences', 'check_resumable',
+           'check_output_dir', 'prepare_output_dir', 'cpu_description', 'hardware_description', 'SquadMetrics',
+           'length_order', 'sort_by_length', 'check_in_order', 'QuestionAnsweringTrainer', 'TrainingClock',
+           'EvaluationPrinter', 'last_evaluation', 'evaluation_curve', 'run_metrics', 'resume_checkpoint',
+           'freeze_embeddings']
 
 # %% ../nbs/91_appendix_running_the_job.ipynb #1c1fc5f9
 def world_size() -> int:
@@ -39,19 +41,86 @@ def batch_plan(config: QAConfig, processes: int | None = None) -> tuple[int, int
     return per_device, accumulation
 
 # %% ../nbs/91_appendix_running_the_job.ipynb #5cf4c8cf
-def prepare_output_dir(output_dir: str | Path, overwrite: bool = False, resume: bool = False) -> Path:
-    "Create `output_dir`; refuse to reuse one that holds a finished run unless `overwrite` or `resume`."
+RUN_CONFIG = "run_config.json"   # the settings a run started with: written before training, compared by --resume
+
+def is_main_process() -> bool:
+    "Whether this is the first (or only) process of a run: `RANK` 0 under torchrun/accelerate, or no `RANK` at all."
+    return int(os.environ.get("RANK", "0")) == 0
+
+def settings_differences(saved: dict, current: QAConfig | dict) -> dict:
+    "Settings of `current` that differ from a run's `saved` config, as `{name: (saved, now)}` (where the data and the run live aside)."
+    current = current.to_dict() if isinstance(current, QAConfig) else current
+    return {name: (saved.get(name), value) for name, value in current.items()
+            if name not in ("output_dir", "data_dir") and saved.get(name) != value}
+
+def check_resumable(output_dir: str | Path, settings: dict | None = None) -> str:
+    "The checkpoint `--resume` continues from; raise if there is none, or if `settings` differ from the run's `run_config.json`."
     output_dir = Path(output_dir)
-    if (output_dir / "metrics.json").exists() and not (overwrite or resume):
-        raise FileExistsError(f"{output_dir} already holds a finished run (metrics.json). Choose another --output-dir, "
-                              "or pass --overwrite to replace it.")
+    folder = output_dir / "checkpoints"
+    checkpoint = get_last_checkpoint(str(folder)) if folder.is_dir() else None
+    if checkpoint is None:
+        raise FileNotFoundError(f"--resume: no checkpoint in {folder} (missing or empty), so there is nothing to resume. "
+                                "Check --output-dir, or drop --resume to train afresh (with --overwrite if the folder holds a run).")
+    saved_file = output_dir / RUN_CONFIG
+    if not saved_file.is_file():
+        raise FileNotFoundError(f"--resume: {saved_file} is missing, so the settings of {Path(checkpoint).name} are unknown. "
+                                "Train afresh with --overwrite.")
+    differences = settings_differences(json.loads(saved_file.read_text()), settings) if settings is not None else {}
+    if differences:
+        listed = ", ".join(f"{name}: {saved!r} there, {now!r} now" for name, (saved, now) in differences.items())
+        raise ValueError(f"--resume: the run in {output_dir} started with other settings ({listed}). Resume with the same "
+                         "options, or train afresh in another --output-dir.")
+    return checkpoint
+
+def check_output_dir(output_dir: str | Path, overwrite: bool = False, resume: bool = False, settings: dict | None = None) -> None:
+    "Raise if a run with `settings` may not start in `output_dir` (see above); touches nothing."
+    output_dir = Path(output_dir)
+    if overwrite and resume:
+        raise ValueError("--resume continues the run in --output-dir and --overwrite replaces it: pass only one of them.")
+    if resume:
+        check_resumable(output_dir, settings)
+        return
+    held = sorted(path.name for path in output_dir.iterdir()) if output_dir.is_dir() else []
+    if held and not overwrite and is_main_process():
+        what = ("a finished run (metrics.json)" if "metrics.json" in held
+                else f"an unfinished run or other files ({', '.join(held[:3])}{', ...' if len(held) > 3 else ''})")
+        raise FileExistsError(f"{output_dir} already holds {what}. Choose another --output-dir, pass --resume to continue "
+                              "an interrupted run, or --overwrite to replace it (the old run moves to "
+                              f"{output_dir.name}.previous).")
+
+def prepare_output_dir(output_dir: str | Path, overwrite: bool = False, resume: bool = False,
+                       settings: dict | None = None) -> Path:
+    "Make `output_dir` ready for a run: check it, move an old run aside (`overwrite`), record `settings` in `run_config.json`."
+    output_dir = Path(output_dir)
+    check_output_dir(output_dir, overwrite, resume, settings)
+    if resume or not is_main_process():       # resuming keeps the folder; other processes only write into it
+        output_dir.mkdir(parents=True, exist_ok=True)
+        return output_dir
+    if output_dir.is_dir() and any(output_dir.iterdir()):   # overwrite: the checks above let nothing else through
+        previous = output_dir.with_name(output_dir.name + ".previous")
+        if previous.exists(): shutil.rmtree(previous)
+        output_dir.rename(previous)
+        print(f"--overwrite: the earlier run in {output_dir} was moved to {previous}", flush=True)
     output_dir.mkdir(parents=True, exist_ok=True)
+    if settings is not None: write_json_atomic(settings, output_dir / RUN_CONFIG)
     return output_dir
 
+def cpu_description(cpuinfo: str | None = None) -> dict:
+    "The CPU's model name and the flags that decide training and inference speed here (bf16, AMX, VNNI), from /proc/cpuinfo."
+    if cpuinfo is None:
+        try: cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError: cpuinfo = ""
+    fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
+    fields = {name.strip(): value.strip() for name, value in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile")
+    return {"model": fields.get("model name") or platform.processor() or platform.machine(),
+            "flags": [flag for flag in wanted if flag in flags]}
+
 def hardware_description() -> str:
-    "The GPU's name, or the number of CPU threads PyTorch uses."
-    import torch
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
+    "The GPU's name, or the CPU's model and the number of threads PyTorch uses."
+    return (torch.cuda.get_device_name(0) if torch.cuda.is_available()
+            else f"CPU ({cpu_description()['model']}), {torch.get_num_threads()} threads")
 
 # %% ../nbs/91_appendix_running_the_job.ipynb #581cc4ab
 class SquadMetrics:
@@ -104,16 +173,36 @@ def _rows(arrays, rows: np.ndarray):
     if isinstance(arrays, (tuple, list)): return type(arrays)(_rows(array, rows) for array in arrays)
     return arrays[rows]
 
+def check_in_order(dataloader, world_size: int = 1):
+    "`dataloader`, after checking that it samples its dataset in order (on one process); raise otherwise."
+    sampler = getattr(getattr(dataloader, "batch_sampler", None), "sampler", None) or getattr(dataloader, "sampler", None)
+    if world_size == 1 and not isinstance(sampler, SequentialSampler):
+        raise RuntimeError(f"Evaluation windows would come in the order of a {type(sampler).__name__}, not in dataset order, "
+                           "so logits would be paired with the wrong windows. (Has transformers' Trainer changed how it "
+                           "picks the evaluation sampler?)")
+    return dataloader
+
 class QuestionAnsweringTrainer(Trainer):
     "A `Trainer` that evaluates in full precision, in dataset order, and predicts windows sorted by length (rows back in input order)."
     def _get_eval_sampler(self, eval_dataset):
         if eval_dataset is None or self.args.world_size > 1: return None  # distributed: accelerate shards in order
         return SequentialSampler(eval_dataset)
 
+    def get_eval_dataloader(self, eval_dataset=None):
+        "`Trainer.get_eval_dataloader`, checked to yield the windows in dataset order (`_get_eval_sampler` is private API)."
+        return check_in_order(super().get_eval_dataloader(eval_dataset), self.args.world_size)
+
+    def get_test_dataloader(self, test_dataset):
+        "`Trainer.get_test_dataloader`, checked to yield the windows in dataset order."
+        return check_in_order(super().get_test_dataloader(test_dataset), self.args.world_size)
+
     def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
         "`Trainer.prediction_step` with the model's own fp32 `forward`, not the mixed-precision one used for training."
         wrapped = vars(model).get("forward")  # with fp16/bf16, accelerate replaced this instance's forward by an autocast one
         if wrapped is None: return super().prediction_step(model, inputs, prediction_loss_only, ignore_keys)
+        if "_original_forward" not in vars(model):   # accelerate keeps the forward it wrapped there; anything else is not ours
+            raise RuntimeError(f"{type(model).__name__}.forward was replaced by something other than accelerate's mixed-precision "
+                               "wrapper; QuestionAnsweringTrainer will not remove it to evaluate in fp32.")
         del model.forward                     # the class's forward shows through again: plain fp32
         try: return super().prediction_step(model, inputs, prediction_loss_only, ignore_keys)
         finally: model.forward = wrapped      # training goes on with mixed precision

@@ -16,13 +16,13 @@ from .config import QAConfig, qa_settings, resolve_checkpoint, save_qa_settings,
 from .data import load_config_data
 from .features import WindowCollator, prepare_train_features, prepare_validation_features
 from .job import (EvaluationPrinter, QuestionAnsweringTrainer, SquadMetrics, TrainingClock, batch_plan,
-                               evaluation_curve, freeze_embeddings, prepare_output_dir, resume_checkpoint, run_metrics,
-                               sort_by_length, world_size)
+                               check_output_dir, evaluation_curve, freeze_embeddings, prepare_output_dir, resume_checkpoint,
+                               run_metrics, settings_differences, sort_by_length, world_size)
 
 # %% auto #0
 __all__ = ['TRAINING_TIME', 'load_model_and_tokenizer', 'build_train_features', 'build_eval_features', 'training_arguments',
-           'build_trainer', 'plot_loss_curve', 'save_run', 'plot_f1_curve', 'train_and_evaluate',
-           'settings_differences', 'trained_model_dir', 'trained_model_summary']
+           'build_trainer', 'plot_loss_curve', 'save_run', 'plot_f1_curve', 'train_and_evaluate', 'trained_model_dir',
+           'trained_model_summary']
 
 # %% ../nbs/03_training.ipynb #bad7ecf7
 def load_model_and_tokenizer(checkpoint: str, trust_remote_code: bool = False):
@@ -63,10 +63,12 @@ def build_eval_features(examples: Dataset, tokenizer: PreTrainedTokenizerBase, c
                         desc="Tokenizing evaluation windows")
 
 # %% ../nbs/03_training.ipynb #1a4f6b1c
-def training_arguments(config: QAConfig, output_dir: str | Path | None = None, progress_bars: bool = True) -> TrainingArguments:
-    "The `TrainingArguments` of `config`: batch sizes, schedule, precision, evaluation and checkpoints."
+def training_arguments(config: QAConfig, output_dir: str | Path | None = None, progress_bars: bool = True,
+                       evaluate: bool = True) -> TrainingArguments:
+    "The `TrainingArguments` of `config`: batch sizes, schedule, precision, evaluation (unless `evaluate` is off) and checkpoints."
     per_device, accumulation = batch_plan(config)
-    evaluation = dict(eval_strategy="steps", eval_steps=config.eval_steps) if config.eval_steps else dict(eval_strategy="epoch")
+    evaluation = (dict(eval_strategy="no") if not evaluate else
+                  dict(eval_strategy="steps", eval_steps=config.eval_steps) if config.eval_steps else dict(eval_strategy="epoch"))
     return TrainingArguments(
         output_dir=str(Path(output_dir or config.output_dir) / "checkpoints"),
         per_device_train_batch_size=per_device, per_device_eval_batch_size=config.eval_batch_size,
@@ -85,10 +87,9 @@ def build_trainer(config: QAConfig, model, tokenizer: PreTrainedTokenizerBase, t
                   eval_examples: Dataset | None = None, eval_features: Dataset | None = None,
                   output_dir: str | Path | None = None, progress_bars: bool = True) -> Trainer:
     "A `Trainer` for `config`: right-padded batches, and SQuAD metrics on length-sorted windows when evaluation data is given."
-    arguments = training_arguments(config, output_dir, progress_bars)
+    arguments = training_arguments(config, output_dir, progress_bars, evaluate=eval_features is not None)
     metrics = None
-    if eval_features is None: arguments.eval_strategy = "no"
-    else: eval_features = sort_by_length(eval_features)  # less padding per batch; the metrics use this same order
+    if eval_features is not None: eval_features = sort_by_length(eval_features)  # less padding per batch; the metrics use this order
     if eval_features is not None and eval_examples is not None: metrics = SquadMetrics(eval_examples, eval_features, config)
     trainer = QuestionAnsweringTrainer(model=model, args=arguments, train_dataset=train_features, eval_dataset=eval_features,
                                        data_collator=WindowCollator(tokenizer), processing_class=tokenizer,
@@ -157,26 +158,23 @@ def plot_f1_curve(curve: list[dict], title: str = "F1 against training time", pa
 # %% ../nbs/03_training.ipynb #3b01dfde
 def train_and_evaluate(config: QAConfig, overwrite: bool = False, resume: bool = False, verbose: bool = True) -> dict:
     "Fine-tune `config.model_checkpoint` on SQuAD, evaluate, save the run into `config.output_dir`; return the metrics."
-    output_dir = prepare_output_dir(config.output_dir, overwrite, resume)
-    print(f"rank {os.environ.get('RANK', '0')}/{world_size()}: profile {config.profile}, model {config.model_checkpoint}, "
-          f"output {output_dir}", flush=True)
+    settings = config.to_dict()
+    check_output_dir(config.output_dir, overwrite, resume, settings)   # refuse now, not after minutes of data preparation
     set_seed(config.seed)  # the new head's random initialisation too, so that a run is reproducible
     model, tokenizer = load_model_and_tokenizer(config.model_checkpoint)
     if config.freeze_embeddings: freeze_embeddings(model)
     data = load_config_data(config)
     train_features = build_train_features(data["train"], tokenizer, config)
     eval_features = build_eval_features(data["validation"], tokenizer, config)
+    output_dir = prepare_output_dir(config.output_dir, overwrite, resume, settings)   # only now that model and data loaded
+    print(f"rank {os.environ.get('RANK', '0')}/{world_size()}: profile {config.profile}, model {config.model_checkpoint}, "
+          f"output {output_dir}", flush=True)
     trainer = build_trainer(config, model, tokenizer, train_features, data["validation"], eval_features, output_dir)
     trainer.train(resume_from_checkpoint=resume_checkpoint(output_dir, resume))
     metrics = run_metrics(trainer, config, train_examples=len(data["train"]))
     save_run(trainer, config, metrics, output_dir)
     if verbose: print(json.dumps({k: v for k, v in metrics.items() if k != "config"}, indent=1))
     return metrics
-
-def settings_differences(saved: dict, config: QAConfig) -> dict:
-    "Settings of `config` that differ from a run's `saved` config, as `{name: (saved, now)}` (where the data and the run live aside)."
-    return {name: (saved.get(name), value) for name, value in config.to_dict().items()
-            if name not in ("output_dir", "data_dir") and saved.get(name) != value}
 
 TRAINING_TIME = {"smoke": "a few minutes", "cpu": "10 to 20 minutes on a laptop CPU",
                  "gpu": "the whole training set: allow an hour on a Colab GPU"}   # what a student waits, said before training
