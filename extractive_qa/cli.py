@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, dataclasses, json, re, sys, typing
 from pathlib import Path
 from fastcore.docments import docments
-from .config import DATA_DIR_VARIABLE, PROFILE_VARIABLE, PROFILES, QAConfig
+from .config import DATA_DIR_VARIABLE, INFERENCE_PRECISIONS, PROFILE_VARIABLE, PROFILES, QAConfig
 from .config import ConfigError, check_config, check_model_folder, hub_reachable, read_qa_settings, resolve_profile
 
 # %% auto #0
@@ -163,6 +163,7 @@ def answer_settings(args: argparse.Namespace) -> dict:
     except ConfigError as error:
         options = {field: "--" + name.replace("_", "-") for name, field in ANSWER_SETTINGS.items()}
         raise ConfigError(error.field, option_message(error, options)) from None
+    if hasattr(args, "precision"): given["precision"] = args.precision   # argparse checked the choice
     return given
 
 def answer_command(args: argparse.Namespace) -> list:
@@ -250,6 +251,8 @@ def build_parser(profile: str | None = None, train_defaults: bool = True) -> arg
     answer.add_argument("--max-length", type=int, default=argparse.SUPPRESS, help="tokens per window")
     answer.add_argument("--doc-stride", type=int, default=argparse.SUPPRESS, help="overlap of neighbouring windows, in tokens")
     answer.add_argument("--batch-size", type=int, default=argparse.SUPPRESS, help="windows per forward pass")
+    answer.add_argument("--precision", choices=INFERENCE_PRECISIONS, default=argparse.SUPPRESS,
+                        help="auto (default: bf16 where the CPU/GPU has it and training checked the model's bf16 answers), fp32 or bf16")
     answer.set_defaults(run=answer_command)
     export = commands.add_parser("export", help="export a trained model to ONNX (needs the onnx extra)")
     export.add_argument("--model", required=True, help="the model folder written by `train`, e.g. runs/cpu/model")

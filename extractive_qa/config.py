@@ -10,10 +10,11 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['PROFILE_VARIABLE', 'DATA_DIR_VARIABLE', 'OFFLINE_MINILM', 'PROFILES', 'LR_SCHEDULERS', 'PRECISIONS', 'MAX_CANDIDATES',
-           'QA_SETTINGS_FILE', 'QA_SETTING_NAMES', 'MODEL_WEIGHT_FILES', 'TOKENIZER_FILES', 'QAConfig',
-           'cuda_available', 'resolve_profile', 'get_config', 'ConfigError', 'stride_problem', 'check_config',
-           'resolve_checkpoint', 'hub_reachable', 'cuda_compute_capability', 'cpu_supports_bf16', 'choose_precision',
-           'training_precision', 'write_json_atomic', 'qa_settings', 'save_qa_settings', 'read_qa_settings',
+           'INFERENCE_PRECISIONS', 'BF16_AGREEMENT', 'QA_SETTINGS_FILE', 'QA_SETTING_NAMES', 'MODEL_WEIGHT_FILES',
+           'TOKENIZER_FILES', 'QAConfig', 'cuda_available', 'resolve_profile', 'get_config', 'ConfigError',
+           'stride_problem', 'check_config', 'resolve_checkpoint', 'hub_reachable', 'cuda_compute_capability',
+           'cpu_supports_bf16', 'choose_precision', 'training_precision', 'bf16_hardware', 'bf16_agreement_holds',
+           'inference_precision', 'write_json_atomic', 'qa_settings', 'save_qa_settings', 'read_qa_settings',
            'check_model_folder']
 
 # %% ../nbs/90_appendix_config.ipynb #26c57bc2
@@ -42,11 +43,13 @@ class QAConfig:
     eval_batch_size: int = 64                  # evaluation windows per device and forward pass
     num_train_epochs: float = 2.0              # passes over the training windows
     max_steps: int = -1                        # > 0 stops training after that many optimizer steps
+    max_train_minutes: float | None = None     # fit training into this many minutes on this machine (evaluation excluded)
     learning_rate: float = 5e-5                # peak learning rate of AdamW
     lr_scheduler_type: str = "linear"          # learning-rate schedule after the warm-up (a transformers SchedulerType)
     warmup_fraction: float = 0.1               # share of the steps spent warming the learning rate up
     weight_decay: float = 0.01                 # AdamW weight decay
     freeze_embeddings: bool = False            # keep the token embeddings fixed (fewer weights to update per step)
+    dropout: float | None = None               # dropout while training; None keeps the model's own (0.1); 0 is faster
     max_train_examples: int | None = None      # random training examples to use; None: the whole split
     max_eval_examples: int | None = None       # random validation examples to use; None: the whole split
     train_answer_windows_only: bool = False    # SQuAD 1.1: drop training windows that do not contain the answer
@@ -70,9 +73,9 @@ class QAConfig:
 PROFILES: dict[str, dict] = {
     "gpu": dict(),
     "cpu": dict(model_checkpoint=OFFLINE_MINILM, max_length=192, doc_stride=64, train_batch_size=32, max_device_batch_size=32,
-                eval_batch_size=64, num_train_epochs=1.0, learning_rate=3e-4, max_train_examples=11000,
-                max_eval_examples=1000, train_answer_windows_only=True, group_by_length=True, logging_steps=10,
-                eval_steps=100),
+                eval_batch_size=64, num_train_epochs=1.0, learning_rate=3e-4, max_train_minutes=10.0, dropout=0.0,
+                max_train_examples=20000, max_eval_examples=1000, train_answer_windows_only=True, group_by_length=True,
+                logging_steps=10, eval_steps=200),
     "smoke": dict(model_checkpoint=OFFLINE_MINILM, max_length=192, doc_stride=64, eval_max_length=256,
                   eval_doc_stride=96, train_batch_size=16, max_device_batch_size=16, eval_batch_size=32, num_train_epochs=1.0,
                   learning_rate=3e-4, max_train_examples=400, max_eval_examples=120,
@@ -151,6 +154,10 @@ def check_config(config: QAConfig) -> None:
     _require(config.num_train_epochs > 0, "num_train_epochs", f"num_train_epochs={config.num_train_epochs} is out of range: use a number above 0.")
     _require(config.max_steps == -1 or config.max_steps >= 1, "max_steps",
              f"max_steps={config.max_steps} is out of range: use -1 (train for num_train_epochs) or at least 1.")
+    _require(config.max_train_minutes is None or config.max_train_minutes > 0, "max_train_minutes",
+             f"max_train_minutes={config.max_train_minutes} is out of range: use a number of minutes above 0, or None.")
+    _require(config.dropout is None or 0 <= config.dropout < 1, "dropout",
+             f"dropout={config.dropout} is out of range: use 0 <= dropout < 1, or None for the model's own.")
     _require(0 < config.learning_rate < 1, "learning_rate", f"learning_rate={config.learning_rate} is out of range: use a number between 0 and 1 (e.g. 5e-5).")
     _require(0 <= config.warmup_fraction < 1, "warmup_fraction", f"warmup_fraction={config.warmup_fraction} is out of range: use 0 <= fraction < 1.")
     _require(config.weight_decay >= 0, "weight_decay", f"weight_decay={config.weight_decay} is out of range: use 0 or more.")
@@ -210,6 +217,28 @@ def training_precision(config: QAConfig) -> dict:
     if choice == "bf16" and capability is None: flags["use_cpu"] = True  # bf16 autocast on the CPU
     return flags
 
+# %% ../nbs/90_appendix_config.ipynb #fc58ed28
+INFERENCE_PRECISIONS = ("auto", "fp32", "bf16")
+BF16_AGREEMENT = dict(min_identical_percent=97.0, max_f1_change=0.5)   # what bf16 answers must meet for `auto` to use them
+
+def bf16_hardware(device: str = "cpu") -> bool:
+    "Whether `device` computes bf16 natively: a CUDA GPU of compute capability 8.0 or more, or a CPU with AVX512-BF16/AMX."
+    if str(device).startswith("cuda"):
+        capability = cuda_compute_capability()
+        return capability is not None and capability >= (8, 0)
+    return cpu_supports_bf16()
+
+def bf16_agreement_holds(identical_percent: float, f1_change: float) -> bool:
+    "Whether bf16 answers agree enough with fp32 ones (`BF16_AGREEMENT`) for `precision='auto'` to use bf16."
+    return identical_percent >= BF16_AGREEMENT["min_identical_percent"] and abs(f1_change) <= BF16_AGREEMENT["max_f1_change"]
+
+def inference_precision(precision: str, bf16_verified: bool = False, device: str = "cpu") -> str:
+    "'fp32' or 'bf16' for answering on `device`: `precision` itself, or for 'auto' bf16 where the hardware has it and the model passed the check."
+    if precision not in INFERENCE_PRECISIONS:
+        raise ValueError(f"precision={precision!r}: use one of {', '.join(INFERENCE_PRECISIONS)}.")
+    if precision != "auto": return precision
+    return "bf16" if bf16_verified and bf16_hardware(device) else "fp32"
+
 # %% ../nbs/90_appendix_config.ipynb #8dba33b8
 def write_json_atomic(data, path: str | Path) -> Path:
     "Write `data` as JSON to `path` through a temporary file and a rename."
@@ -222,7 +251,7 @@ def write_json_atomic(data, path: str | Path) -> Path:
 # %% ../nbs/90_appendix_config.ipynb #44f6ad76
 QA_SETTINGS_FILE = "qa_settings.json"
 QA_SETTING_NAMES = ("max_length", "doc_stride", "max_answer_length", "n_best_size", "version_2",
-                    "null_score_diff_threshold", "question_first")
+                    "null_score_diff_threshold", "question_first", "bf16_verified")
 
 def qa_settings(config: QAConfig) -> dict:
     "The inference settings of `config`: evaluation windows, span rules and the SQuAD 2.0 threshold."

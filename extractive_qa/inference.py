@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 from .features import prepare_validation_features, check_fast_tokenizer
-from .config import MAX_CANDIDATES, check_model_folder, read_qa_settings, stride_problem
+from .config import MAX_CANDIDATES, check_model_folder, inference_precision, read_qa_settings, stride_problem
 from .logits import predict_logits
 from .postprocess import postprocess_with_details
 
@@ -45,6 +45,7 @@ def _check_settings(answerer) -> None:
         raise ValueError(f"max_length={answerer.max_length} is out of range for this model: it reads at most {positions} tokens "
                          f"(max_position_embeddings); use max_length <= {positions}.")
     if problem := stride_problem(answerer.doc_stride, answerer.max_length): raise ValueError(problem)
+    inference_precision(answerer.precision)   # a name it does not know raises, naming the choices
     if answerer.batch_size is not None and not (isinstance(answerer.batch_size, int) and answerer.batch_size >= 1):
         raise ValueError(f"batch_size={answerer.batch_size!r} is out of range: use an integer >= 1, or None for the default.")
 
@@ -62,11 +63,19 @@ class QuestionAnswerer:
     version_2: bool = False                   # SQuAD 2.0: answer "" when the null score wins
     null_score_diff_threshold: float = 0.0    # SQuAD 2.0: abstain when null score - best span score is above this
     question_first: bool = True               # question before context in each window, as in training
+    precision: str = "auto"                   # fp32, bf16 (autocast), or auto: bf16 where the hardware has it and the model passed the check
+    bf16_verified: bool = False               # training found the model's bf16 answers as good as its fp32 ones (qa_settings.json)
 
     def __post_init__(self):
         check_fast_tokenizer(self.tokenizer)
         _check_settings(self)
         if isinstance(self.model, torch.nn.Module): self.model.eval()
+
+    @property
+    def compute_precision(self) -> str:
+        "'fp32' or 'bf16': the precision the forward passes run in (always 'fp32' for a model that is not a PyTorch module)."
+        if not isinstance(self.model, torch.nn.Module): return "fp32"
+        return inference_precision(self.precision, self.bf16_verified, next(self.model.parameters()).device.type)
 
     @classmethod
     def from_pretrained(cls, model_dir: str | Path, device: str | None = None, **settings) -> "QuestionAnswerer":
@@ -100,7 +109,7 @@ class QuestionAnswerer:
         examples = {"id": [str(i) for i in range(len(questions))], "question": questions, "context": contexts}
         features = prepare_validation_features(examples, self.tokenizer, self.max_length, self.doc_stride,
                                                question_first=self.question_first)
-        logits = predict_logits(self.model, features, self.tokenizer, self.batch_size)
+        logits = predict_logits(self.model, features, self.tokenizer, self.batch_size, self.compute_precision)
         result = postprocess_with_details(examples, features, logits, n_best_size=max(self.n_best_size, top_k),
                                           max_answer_length=self.max_answer_length, version_2=self.version_2,
                                           null_score_diff_threshold=self.null_score_diff_threshold)

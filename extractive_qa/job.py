@@ -4,15 +4,17 @@
 
 # %% ../nbs/91_appendix_running_the_job.ipynb #5d429a9b
 from __future__ import annotations
-import json, math, os, platform, shutil, time, warnings
+import functools, json, math, os, platform, shutil, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
 from datasets import Dataset
 from torch.utils.data import SequentialSampler
-from transformers import Trainer, TrainerCallback
+from transformers import EvalPrediction, Trainer, TrainerCallback
 from transformers.trainer_utils import PredictionOutput, get_last_checkpoint
 from .config import QAConfig, write_json_atomic, QA_SETTINGS_FILE, qa_settings, save_qa_settings, read_qa_settings
+from .config import bf16_agreement_holds, bf16_hardware
+from .logits import predict_logits
 from .postprocess import postprocess_with_details
 from .scoring import load_squad_metric
 
@@ -20,8 +22,8 @@ from .scoring import load_squad_metric
 __all__ = ['RUN_CONFIG', 'world_size', 'batch_plan', 'is_main_process', 'settings_differences', 'check_resumable',
            'check_output_dir', 'prepare_output_dir', 'cpu_description', 'hardware_description', 'SquadMetrics',
            'length_order', 'sort_by_length', 'check_in_order', 'QuestionAnsweringTrainer', 'TrainingClock',
-           'EvaluationPrinter', 'last_evaluation', 'evaluation_curve', 'run_metrics', 'resume_checkpoint',
-           'freeze_embeddings']
+           'refit_schedule', 'TimeBudget', 'EvaluationPrinter', 'last_evaluation', 'evaluation_curve', 'bf16_agreement',
+           'run_metrics', 'resume_checkpoint', 'freeze_embeddings']
 
 # %% ../nbs/91_appendix_running_the_job.ipynb #1c1fc5f9
 def world_size() -> int:
@@ -248,6 +250,51 @@ class TrainingClock(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         self.stopped = self.seconds()
 
+# %% ../nbs/91_appendix_running_the_job.ipynb #03d4e496
+def refit_schedule(scheduler, steps: int, warmup_steps: int) -> bool:
+    "Make a transformers `LambdaLR` schedule plan for `steps` steps with `warmup_steps` of warm-up; False if it cannot."
+    lambdas = getattr(scheduler, "lr_lambdas", None)
+    if not lambdas: return False
+    refitted = []
+    for function in lambdas:
+        keywords = getattr(function, "keywords", {})
+        if not isinstance(function, functools.partial) or "num_training_steps" not in keywords: return False
+        changes = dict(num_training_steps=steps, **({"num_warmup_steps": warmup_steps} if "num_warmup_steps" in keywords else {}))
+        refitted.append(functools.partial(function.func, *function.args, **{**keywords, **changes}))
+    scheduler.lr_lambdas = refitted
+    return True
+
+class TimeBudget(TrainerCallback):
+    "Fit training into `minutes` of training time (as `clock` counts it): measure steps, set `max_steps` and the schedule, stop on time."
+    def __init__(self, minutes: float, clock: TrainingClock, measure_at: tuple[int, ...] = (10, 30, 100), margin: float = 0.97):
+        self.seconds, self.clock, self.measure_at, self.margin = minutes * 60, clock, measure_at, margin
+        self.planned = self.steps = None
+        self.warned = False
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.planned, self.steps = state.max_steps, None
+
+    def fit(self, args, state, scheduler) -> None:
+        "Set `state.max_steps` (and the schedule) to the steps that fit the budget at the pace measured so far."
+        per_step = self.clock.seconds() / state.global_step
+        steps = min(self.planned, max(state.global_step, int(self.seconds * self.margin / per_step)))
+        if steps == self.steps: return
+        self.steps = state.max_steps = steps
+        if not refit_schedule(scheduler, steps, args.get_warmup_steps(steps)) and not self.warned:
+            warnings.warn(f"TimeBudget: the {type(scheduler).__name__} schedule could not be refitted; it was planned for "
+                          f"{self.planned} steps and training stops at {steps}.")
+            self.warned = True
+
+    def on_step_end(self, args, state, control, lr_scheduler=None, **kwargs):
+        if state.global_step in self.measure_at or self.steps is None and state.global_step >= min(self.measure_at):
+            self.fit(args, state, lr_scheduler)
+        spent = self.clock.seconds()
+        next_step = spent / max(state.global_step, 1)          # the pace so far: what one more step would take
+        if spent + next_step >= self.seconds * self.margin and not control.should_training_stop:   # out of time anyway: stop now
+            self.steps = state.max_steps = state.global_step
+            control.should_training_stop = control.should_save = True
+            control.should_evaluate = args.eval_strategy != "no"
+
 # %% ../nbs/91_appendix_running_the_job.ipynb #c3f2e5d6
 class EvaluationPrinter(TrainerCallback):
     "Print one line per evaluation: step, minutes of training, last training loss, evaluation loss, EM and F1."
@@ -281,6 +328,22 @@ def evaluation_curve(log_history: list[dict]) -> list[dict]:
                                          exact_match=entry["eval_exact_match"], f1=entry["eval_f1"])
     return list(points.values())
 
+def bf16_agreement(trainer: Trainer, config: QAConfig, fp32_f1: float) -> dict | None:
+    "Answer the evaluation windows again under bf16 autocast and compare with the last (fp32) evaluation; None without bf16 hardware."
+    metrics = getattr(trainer, "squad_metrics", None)
+    if metrics is None or metrics.last is None or not bf16_hardware(trainer.args.device.type) or not trainer.is_world_process_zero():
+        return None
+    fp32_answers = metrics.last
+    logits = predict_logits(trainer.model, trainer.eval_dataset, trainer.processing_class, config.eval_batch_size, precision="bf16")
+    try:
+        bf16_f1 = metrics(EvalPrediction(predictions=logits, label_ids=None))["f1"]
+        bf16_answers = metrics.last.answers
+    finally: metrics.last = fp32_answers      # the run's answers stay the fp32 ones
+    identical = 100 * float(np.mean([bf16_answers[i] == text for i, text in fp32_answers.answers.items()]))
+    change = bf16_f1 - fp32_f1
+    return dict(questions=len(fp32_answers.answers), identical_answers_percent=round(identical, 2), f1_fp32=round(fp32_f1, 3),
+                f1_bf16=round(bf16_f1, 3), f1_change=round(change, 3), verified=bf16_agreement_holds(identical, change))
+
 def run_metrics(trainer: Trainer, config: QAConfig, train_examples: int) -> dict:
     "What `metrics.json` holds: the last evaluation's scores, data sizes, training steps and time, hardware and config."
     evaluation = last_evaluation(trainer)
@@ -293,7 +356,9 @@ def run_metrics(trainer: Trainer, config: QAConfig, train_examples: int) -> dict
                    eval_windows_scored=trainer.squad_metrics.windows_scored, train_examples=train_examples,
                    train_features=len(trainer.train_dataset), train_steps=steps, train_seconds=round(train_seconds, 1),
                    train_samples_per_second=round(steps * config.train_batch_size / train_seconds, 2),
-                   hardware=hardware_description(), config=config.to_dict())
+                   windows_seen=steps * config.train_batch_size, time_budget_minutes=config.max_train_minutes,
+                   hardware=hardware_description(), cpu=cpu_description(),
+                   bf16_check=bf16_agreement(trainer, config, metrics["f1"]), config=config.to_dict())
     return metrics
 
 # %% ../nbs/91_appendix_running_the_job.ipynb #4234138d

@@ -31,13 +31,14 @@ def _columns(features, names: list[str]) -> dict[str, list]:
     present = features.column_names if hasattr(features, "column_names") else list(features.keys())
     return {n: list(features[n]) for n in names if n in present}
 
-def _forward(model, batch: dict) -> tuple[np.ndarray, np.ndarray]:
-    "Float32 start and end logits of one padded numpy batch, from a torch module or a callable taking numpy arrays."
+def _forward(model, batch: dict, precision: str = "fp32") -> tuple[np.ndarray, np.ndarray]:
+    "Float32 start and end logits of one padded numpy batch, from a torch module (under bf16 autocast if asked) or a numpy callable."
     if not isinstance(model, torch.nn.Module):
         start, end = model(**batch)
         return np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32)
     device = next(model.parameters()).device
-    with torch.inference_mode():
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+    with torch.inference_mode(), autocast:
         output = model(**{name: torch.from_numpy(values).to(device) for name, values in batch.items()})
     start, end = (output.start_logits, output.end_logits) if hasattr(output, "start_logits") else output[:2]
     return start.float().cpu().numpy(), end.float().cpu().numpy()
@@ -48,8 +49,9 @@ def length_sorted_batches(lengths: list[int], batch_size: int) -> list[np.ndarra
     order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")  # longest first: memory runs out at once, if at all
     return [order[first:first + batch_size] for first in range(0, len(order), batch_size)]
 
-def predict_logits(model, features, tokenizer, batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    "Start and end logits `(windows, longest window)` of `features`, row `i` for window `i`, run in length-sorted batches."
+def predict_logits(model, features, tokenizer, batch_size: int | None = None, precision: str = "fp32") -> tuple[np.ndarray, np.ndarray]:
+    "Start and end logits `(windows, longest window)` of `features`, row `i` for window `i`, run in length-sorted batches (fp32 or bf16)."
+    if precision not in ("fp32", "bf16"): raise ValueError(f"precision={precision!r}: use 'fp32' or 'bf16'.")
     names = [n for n in tokenizer.model_input_names if n in ("input_ids", "attention_mask", "token_type_ids")]
     columns = _columns(features, names)
     if "input_ids" not in columns:
@@ -62,7 +64,7 @@ def predict_logits(model, features, tokenizer, batch_size: int | None = None) ->
     if isinstance(model, torch.nn.Module): model.eval()  # dropout off, as in evaluation
     for rows in length_sorted_batches(lengths, batch_size):
         padded = pad_windows([{n: columns[n][i] for n in columns} for i in rows], tokenizer, return_tensors="np")
-        start, end = _forward(model, {n: np.asarray(padded[n]) for n in names if n in padded})
+        start, end = _forward(model, {n: np.asarray(padded[n]) for n in names if n in padded}, precision)
         for k, i in enumerate(rows):
             starts[i, :lengths[i]] = start[k, :lengths[i]]
             ends[i, :lengths[i]] = end[k, :lengths[i]]

@@ -15,14 +15,14 @@ from transformers.utils import logging as transformers_logging
 from .config import QAConfig, qa_settings, resolve_checkpoint, save_qa_settings, training_precision, write_json_atomic
 from .data import load_config_data
 from .features import WindowCollator, prepare_train_features, prepare_validation_features
-from .job import (EvaluationPrinter, QuestionAnsweringTrainer, SquadMetrics, TrainingClock, batch_plan,
+from .job import (EvaluationPrinter, QuestionAnsweringTrainer, SquadMetrics, TimeBudget, TrainingClock, batch_plan,
                                check_output_dir, evaluation_curve, freeze_embeddings, prepare_output_dir, resume_checkpoint,
                                run_metrics, settings_differences, sort_by_length, world_size)
 
 # %% auto #0
-__all__ = ['TRAINING_TIME', 'load_model_and_tokenizer', 'build_train_features', 'build_eval_features', 'training_arguments',
-           'build_trainer', 'plot_loss_curve', 'save_run', 'plot_f1_curve', 'train_and_evaluate', 'trained_model_dir',
-           'trained_model_summary']
+__all__ = ['TRAINING_TIME', 'load_model_and_tokenizer', 'set_dropout', 'build_train_features', 'build_eval_features',
+           'training_arguments', 'time_callbacks', 'build_trainer', 'plot_loss_curve', 'save_run', 'plot_f1_curve',
+           'train_and_evaluate', 'trained_model_dir', 'trained_model_summary']
 
 # %% ../nbs/03_training.ipynb #bad7ecf7
 def load_model_and_tokenizer(checkpoint: str, trust_remote_code: bool = False):
@@ -41,6 +41,12 @@ def load_model_and_tokenizer(checkpoint: str, trust_remote_code: bool = False):
     finally:
         transformers_logging.set_verbosity(verbosity)
     return model, tokenizer
+
+def set_dropout(model: torch.nn.Module, probability: float) -> int:
+    "Set every dropout layer of `model` to `probability` (0 turns dropout off); return how many layers changed."
+    layers = [module for module in model.modules() if isinstance(module, torch.nn.Dropout)]
+    for layer in layers: layer.p = probability
+    return len(layers)
 
 # %% ../nbs/03_training.ipynb #808eab35
 def build_train_features(examples: Dataset, tokenizer: PreTrainedTokenizerBase, config: QAConfig) -> Dataset:
@@ -83,6 +89,11 @@ def training_arguments(config: QAConfig, output_dir: str | Path | None = None, p
         **training_precision(config))
 
 # %% ../nbs/03_training.ipynb #851c9fae
+def time_callbacks(config: QAConfig) -> list:
+    "The clock of training time, preceded by a `TimeBudget` on it when `config.max_train_minutes` is set."
+    clock = TrainingClock()
+    return ([TimeBudget(config.max_train_minutes, clock)] if config.max_train_minutes else []) + [clock]
+
 def build_trainer(config: QAConfig, model, tokenizer: PreTrainedTokenizerBase, train_features: Dataset | None = None,
                   eval_examples: Dataset | None = None, eval_features: Dataset | None = None,
                   output_dir: str | Path | None = None, progress_bars: bool = True) -> Trainer:
@@ -93,7 +104,7 @@ def build_trainer(config: QAConfig, model, tokenizer: PreTrainedTokenizerBase, t
     if eval_features is not None and eval_examples is not None: metrics = SquadMetrics(eval_examples, eval_features, config)
     trainer = QuestionAnsweringTrainer(model=model, args=arguments, train_dataset=train_features, eval_dataset=eval_features,
                                        data_collator=WindowCollator(tokenizer), processing_class=tokenizer,
-                                       compute_metrics=metrics, callbacks=[TrainingClock()])
+                                       compute_metrics=metrics, callbacks=time_callbacks(config))
     if not progress_bars:  # one line per evaluation, not a dict per log
         trainer.remove_callback(PrinterCallback)
         trainer.add_callback(EvaluationPrinter(f"profile {config.profile}"))
@@ -128,7 +139,8 @@ def save_run(trainer: Trainer, config: QAConfig, metrics: dict, output_dir: str 
     model_dir = output_dir / "model"
     trainer.save_model(str(model_dir))  # every process calls it; only the main one writes
     if not trainer.is_world_process_zero(): return output_dir
-    save_qa_settings(qa_settings(config), model_dir)
+    check = metrics.get("bf16_check")   # bf16 answers compared with fp32 ones (where the hardware has bf16)
+    save_qa_settings({**qa_settings(config), **({"bf16_verified": check["verified"]} if check else {})}, model_dir)
     answers = trainer.squad_metrics.last
     write_json_atomic(answers.answers, output_dir / "predictions.json")
     write_json_atomic(answers.nbest, output_dir / "nbest_predictions.json")
@@ -163,6 +175,7 @@ def train_and_evaluate(config: QAConfig, overwrite: bool = False, resume: bool =
     set_seed(config.seed)  # the new head's random initialisation too, so that a run is reproducible
     model, tokenizer = load_model_and_tokenizer(config.model_checkpoint)
     if config.freeze_embeddings: freeze_embeddings(model)
+    if config.dropout is not None: set_dropout(model, config.dropout)
     data = load_config_data(config)
     train_features = build_train_features(data["train"], tokenizer, config)
     eval_features = build_eval_features(data["validation"], tokenizer, config)
@@ -176,7 +189,7 @@ def train_and_evaluate(config: QAConfig, overwrite: bool = False, resume: bool =
     if verbose: print(json.dumps({k: v for k, v in metrics.items() if k != "config"}, indent=1))
     return metrics
 
-TRAINING_TIME = {"smoke": "a few minutes", "cpu": "10 to 20 minutes on a laptop CPU",
+TRAINING_TIME = {"smoke": "a few minutes", "cpu": "its time budget of training, plus a few minutes to prepare the data and evaluate",
                  "gpu": "the whole training set: allow an hour on a Colab GPU"}   # what a student waits, said before training
 
 def trained_model_dir(config: QAConfig) -> Path:
