@@ -217,7 +217,7 @@ def training_precision(config: QAConfig) -> dict:
     if choice == "bf16" and capability is None: flags["use_cpu"] = True  # bf16 autocast on the CPU
     return flags
 
-# %% ../nbs/90_appendix_config.ipynb #fc58ed28
+# %% ../nbs/90_appendix_config.ipynb #945f7091
 INFERENCE_PRECISIONS = ("auto", "fp32", "bf16")
 BF16_AGREEMENT = dict(min_identical_percent=97.0, max_f1_change=0.5)   # what bf16 answers must meet for `auto` to use them
 

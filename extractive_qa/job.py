@@ -250,7 +250,7 @@ class TrainingClock(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         self.stopped = self.seconds()
 
-# %% ../nbs/91_appendix_running_the_job.ipynb #03d4e496
+# %% ../nbs/91_appendix_running_the_job.ipynb #7227f262
 def refit_schedule(scheduler, steps: int, warmup_steps: int) -> bool:
     "Make a transformers `LambdaLR` schedule plan for `steps` steps with `warmup_steps` of warm-up; False if it cannot."
     lambdas = getattr(scheduler, "lr_lambdas", None)

@@ -17,7 +17,7 @@ READY_SQUAD_MODEL = "distilbert-base-cased-distilled-squad"   # a SQuAD model on
 
 def course_model(config: QAConfig, online: bool | None = None) -> tuple[str, str]:
     "The model this course shows for `config` (a folder or a hub id), and one sentence saying which model it is."
-    from extractive_qa.training import trained_model_dir, trained_model_summary
+    from extractive_qa.training import TRAINING_TIME, trained_model_dir, trained_model_summary
     run = Path(config.output_dir)
     if (run / "model" / "config.json").is_file() and (run / "metrics.json").is_file():
         return str(trained_model_dir(config)), f"Your trained run, {trained_model_summary(config)}."
@@ -25,7 +25,7 @@ def course_model(config: QAConfig, online: bool | None = None) -> tuple[str, str
         return READY_SQUAD_MODEL, (f"{READY_SQUAD_MODEL} from the Hugging Face hub: DistilBERT fine-tuned on SQuAD by "
                                    f"Hugging Face, standing in until 03_training trains your own {config.profile} model.")
     print(f"No trained run in {config.output_dir}/ and no hub: training the {config.profile} profile's model now "
-          f"({'a minute or two' if config.profile == 'smoke' else 'about 10-20 minutes on a laptop CPU'}).")
+          f"({TRAINING_TIME.get(config.profile, 'its time depends on the settings')}).")
     return str(trained_model_dir(config)), f"Your trained run, {trained_model_summary(config)}."
 
 def course_answerer(config: QAConfig | None = None):
