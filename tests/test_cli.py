@@ -213,8 +213,9 @@ def test_export_then_answer_with_onnx(smoke_run, tmp_path):
     exported = tmp_path / "onnx"
     run_cli("export", "--model", smoke_run / "model", "--output", exported)
     assert (exported / "model.onnx").is_file() and (exported / "qa_settings.json").is_file()
-    ask = lambda model: json.loads(run_cli("answer", "--model", model, "--question", "Who explored it?", "--context", CONTEXT).stdout)[0]
-    onnx_answer, torch_answer = ask(exported), ask(smoke_run / "model")
+    ask = lambda model, *extra: json.loads(run_cli("answer", "--model", model, "--question", "Who explored it?", "--context", CONTEXT,
+                                                   *extra).stdout)[0]
+    onnx_answer, torch_answer = ask(exported), ask(smoke_run / "model", "--precision", "fp32")   # both in fp32
     assert onnx_answer["answer"] == torch_answer["answer"]
     assert onnx_answer["score"] == pytest.approx(torch_answer["score"], abs=1e-3)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 EXPECTED_FILES = {"metrics.json", "predictions.json", "nbest_predictions.json", "loss_curve.png", "log_history.json",
-                  "eval_curve.json", "model", "checkpoints"}
+                  "eval_curve.json", "model", "checkpoints", "run_config.json"}
 
 # Evaluates a saved model on the smoke profile's first 20 validation questions, in fp32, 3 windows per batch and
 # process (so the processes get several batches and an uneven tail), and saves what rank 0 gathered.

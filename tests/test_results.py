@@ -32,9 +32,14 @@ def test_cpu_run_has_the_cpu_profile_sizes():
     assert metrics["train_examples"] == CPU["max_train_examples"]
     assert metrics["eval_windows_scored"] == metrics["features"] >= metrics["examples"]
     assert metrics["train_features"] >= metrics["train_examples"] * 0.9   # answer windows only: about one per question
-    steps = math.ceil(metrics["train_features"] * CPU["num_train_epochs"] / CPU["train_batch_size"])
-    assert metrics["train_steps"] == metrics["step"] == steps, (metrics["train_steps"], steps)
-    assert metrics["hardware"].startswith("CPU")
+    planned = math.ceil(metrics["train_features"] * CPU["num_train_epochs"] / CPU["train_batch_size"])
+    assert metrics["train_steps"] == metrics["step"]
+    if CPU.get("max_train_minutes"):   # a time budget: the steps that fit, at most the plan, and within the budget
+        assert 0 < metrics["train_steps"] <= planned and metrics["time_budget_minutes"] == CPU["max_train_minutes"]
+        assert metrics["train_seconds"] <= 60 * CPU["max_train_minutes"], metrics["train_seconds"]
+        assert metrics["windows_seen"] == metrics["train_steps"] * CPU["train_batch_size"]
+    else: assert metrics["train_steps"] == planned, (metrics["train_steps"], planned)
+    assert metrics["hardware"].startswith("CPU") and metrics["cpu"]["model"] in metrics["hardware"]
 
 
 def test_cpu_eval_curve_rises_and_ends_at_the_run():
