@@ -34,10 +34,11 @@ bench: install
 	$(ENV) bash scripts/bench.sh
 
 # Execute every notebook top to bottom on the cpu profile (the committed outputs), clean them, copy the notebooks'
-# runs into results/ (the README's Results table), re-render README.md. The notebooks' own runs (nbs/runs/cpu, trained
-# by 03_training, which runs first, and nbs/runs/cpu-v2, trained from it in 08_squad_v2) start afresh.
+# runs into results/ (the README's Results table), re-render README.md. The notebooks' runs (runs/cpu, trained by
+# 03_training, which runs first, and runs/cpu-v2, trained from it in 08_squad_v2) start afresh: earlier ones (a `make
+# train` run included) are moved to runs/cpu.previous and runs/cpu-v2.previous, not deleted.
 notebooks: install
-	rm -rf nbs/runs/cpu nbs/runs/cpu-v2
+	for run in runs/cpu runs/cpu-v2; do if [ -d $$run ]; then rm -rf $$run.previous && mv $$run $$run.previous; fi; done
 	$(ENV) EXTRACTIVE_QA_PROFILE=cpu $(BIN)/python scripts/run_notebooks.py
 	$(BIN)/python scripts/record_results.py
 	$(ENV) EXTRACTIVE_QA_PROFILE=cpu $(BIN)/python scripts/run_notebooks.py nbs/index.ipynb   # again: its tables read results/

@@ -26,17 +26,16 @@ from pipeline_venv import PIPELINE_VERSION, VENV_VARIABLE, default_venv, pipelin
 import json, os, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 from transformers import set_seed
-from extractive_qa.config import OFFLINE_MINILM
+from extractive_qa.config import OFFLINE_MINILM, course_path, cpu_description
 from extractive_qa.data import take_examples
 from extractive_qa.deployment import export_onnx
 from extractive_qa.inference import QuestionAnswerer
-from extractive_qa.job import cpu_description
 from extractive_qa.config import read_qa_settings
 from extractive_qa.scoring import f1_score, score_predictions
 from extractive_qa.training import load_model_and_tokenizer
 
 HERE = Path(__file__).resolve().parent
-MODEL_CANDIDATES = ("runs/cpu/model", "nbs/runs/cpu/model")
+MODEL_CANDIDATES = ("runs/cpu/model",)
 DEFAULT_WINDOWS = dict(max_length=384, doc_stride=128, max_answer_length=30)
 SIDES = {"pytorch_default": None, "pytorch_fp32": None, "pytorch_bf16": None, "onnx_fp32": dict(int8=False),
          "onnx_int8": dict(int8=True), "onnx_int8_fused": dict(int8=True, fuse=True), "onnx_fp32_fused": dict(int8=False, fuse=True)}
@@ -63,8 +62,9 @@ def add_arguments(parser) -> None:
 
 def model_folder(requested: str | None, seed: int, scratch: str) -> tuple[str, str]:
     "The model folder to use and a note saying which: `requested`, a trained cpu model, or an untrained MiniLM head."
-    for candidate in ([requested] if requested else list(MODEL_CANDIDATES)):
-        if (Path(candidate) / "config.json").is_file(): return candidate, f"fine-tuned model from {candidate}"
+    if requested and (Path(requested) / "config.json").is_file(): return requested, f"fine-tuned model from {requested}"
+    for candidate in ([] if requested else MODEL_CANDIDATES):    # runs/cpu/model of the course folder, wherever this runs from
+        if (course_path(candidate) / "config.json").is_file(): return str(course_path(candidate)), f"fine-tuned model from {candidate}"
     set_seed(seed)
     model, tokenizer = load_model_and_tokenizer(OFFLINE_MINILM)
     model.save_pretrained(scratch); tokenizer.save_pretrained(scratch)

@@ -15,9 +15,8 @@ from common import configure, finish, hardware, load_examples, parse_args, show
 import statistics, time
 from contextlib import nullcontext
 import torch
-from extractive_qa.config import OFFLINE_MINILM, cpu_supports_bf16, get_config
+from extractive_qa.config import OFFLINE_MINILM, cpu_description, cpu_supports_bf16, get_config
 from extractive_qa.features import WindowCollator, prepare_train_features
-from extractive_qa.job import cpu_description
 from extractive_qa.training import load_model_and_tokenizer, set_dropout
 
 SIZES = {False: dict(steps=6, repeats=3, batch_size=32, train_examples=600),

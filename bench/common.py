@@ -48,14 +48,8 @@ def load_examples(data_dir: str, split: str, limit: int | None, seed: int):
 
 def hardware() -> str:
     "The CPU model name and the number of CPUs this process sees, e.g. 'AMD EPYC, 2 CPUs'."
-    name = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError: pass
-    return f"{name}, {os.cpu_count()} CPUs"
+    from extractive_qa.config import cpu_description
+    return f"{cpu_description()['model'] or 'unknown CPU'}, {os.cpu_count()} CPUs"
 
 
 def peak_rss_mb() -> dict:

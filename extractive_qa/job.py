@@ -12,7 +12,7 @@ from datasets import Dataset
 from torch.utils.data import SequentialSampler
 from transformers import EvalPrediction, Trainer, TrainerCallback
 from transformers.trainer_utils import PredictionOutput, get_last_checkpoint
-from .config import QAConfig, write_json_atomic, QA_SETTINGS_FILE, qa_settings, save_qa_settings, read_qa_settings
+from .config import QAConfig, course_relative, cpu_description, write_json_atomic, QA_SETTINGS_FILE, qa_settings, save_qa_settings, read_qa_settings
 from .config import bf16_agreement_holds, bf16_hardware
 from .logits import predict_logits
 from .postprocess import postprocess_with_details
@@ -20,10 +20,10 @@ from .scoring import load_squad_metric
 
 # %% auto #0
 __all__ = ['RUN_CONFIG', 'world_size', 'batch_plan', 'is_main_process', 'settings_differences', 'check_resumable',
-           'check_output_dir', 'prepare_output_dir', 'cpu_description', 'hardware_description', 'SquadMetrics',
-           'length_order', 'sort_by_length', 'check_in_order', 'QuestionAnsweringTrainer', 'TrainingClock',
-           'refit_schedule', 'TimeBudget', 'EvaluationPrinter', 'last_evaluation', 'evaluation_curve', 'bf16_agreement',
-           'run_metrics', 'resume_checkpoint', 'freeze_embeddings']
+           'check_output_dir', 'prepare_output_dir', 'hardware_description', 'SquadMetrics', 'length_order',
+           'sort_by_length', 'check_in_order', 'QuestionAnsweringTrainer', 'TrainingClock', 'refit_schedule',
+           'TimeBudget', 'EvaluationPrinter', 'last_evaluation', 'evaluation_curve', 'bf16_agreement', 'run_metrics',
+           'resume_checkpoint', 'freeze_embeddings']
 
 # %% ../nbs/91_appendix_running_the_job.ipynb #1c1fc5f9
 def world_size() -> int:
@@ -102,22 +102,10 @@ def prepare_output_dir(output_dir: str | Path, overwrite: bool = False, resume: 
         previous = output_dir.with_name(output_dir.name + ".previous")
         if previous.exists(): shutil.rmtree(previous)
         output_dir.rename(previous)
-        print(f"--overwrite: the earlier run in {output_dir} was moved to {previous}", flush=True)
+        print(f"--overwrite: the earlier run in {course_relative(output_dir)} was moved to {course_relative(previous)}", flush=True)
     output_dir.mkdir(parents=True, exist_ok=True)
     if settings is not None: write_json_atomic(settings, output_dir / RUN_CONFIG)
     return output_dir
-
-def cpu_description(cpuinfo: str | None = None) -> dict:
-    "The CPU's model name and the flags that decide training and inference speed here (bf16, AMX, VNNI), from /proc/cpuinfo."
-    if cpuinfo is None:
-        try: cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError: cpuinfo = ""
-    fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
-    fields = {name.strip(): value.strip() for name, value in fields.items()}
-    flags = set(fields.get("flags", "").split())
-    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile")
-    return {"model": fields.get("model name") or platform.processor() or platform.machine(),
-            "flags": [flag for flag in wanted if flag in flags]}
 
 def hardware_description() -> str:
     "The GPU's name, or the CPU's model and the number of threads PyTorch uses."

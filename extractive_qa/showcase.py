@@ -6,7 +6,7 @@
 from __future__ import annotations
 import html
 from pathlib import Path
-from .config import QAConfig, get_config, hub_reachable   # hub_reachable: 90_appendix_config
+from .config import QAConfig, get_config, hub_reachable, run_dir   # hub_reachable, run_dir: 90_appendix_config
 
 # %% auto #0
 __all__ = ['READY_SQUAD_MODEL', 'MARK_COLOURS', 'course_model', 'course_answerer', 'character_ranks', 'highlight_answers',
@@ -17,16 +17,14 @@ READY_SQUAD_MODEL = "distilbert-base-cased-distilled-squad"   # a SQuAD model on
 
 def course_model(config: QAConfig, online: bool | None = None) -> tuple[str, str]:
     "The model this course shows for `config` (a folder or a hub id), and one sentence saying which model it is."
-    from extractive_qa.training import TRAINING_TIME, trained_model_dir, trained_model_summary
-    run = Path(config.output_dir)
-    if (run / "model" / "config.json").is_file() and (run / "metrics.json").is_file():
+    from extractive_qa.training import trained_model_dir, trained_model_summary
+    from extractive_qa.run_storage import fetch_run_from_hub, finished_run
+    if finished_run(run_dir(config)) or fetch_run_from_hub(config):      # your run: course folder, else your hub account
         return str(trained_model_dir(config)), f"Your trained run, {trained_model_summary(config)}."
     if hub_reachable() if online is None else online:
         return READY_SQUAD_MODEL, (f"{READY_SQUAD_MODEL} from the Hugging Face hub: DistilBERT fine-tuned on SQuAD by "
                                    f"Hugging Face, standing in until 03_training trains your own {config.profile} model.")
-    print(f"No trained run in {config.output_dir}/ and no hub: training the {config.profile} profile's model now "
-          f"({TRAINING_TIME.get(config.profile, 'its time depends on the settings')}).")
-    return str(trained_model_dir(config)), f"Your trained run, {trained_model_summary(config)}."
+    return str(trained_model_dir(config)), f"Your trained run, {trained_model_summary(config)}."   # says what training costs first
 
 def course_answerer(config: QAConfig | None = None):
     "A `QuestionAnswerer` for the course's model (see `course_model`), and the sentence saying which model it is."

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 import numpy as np
-from .config import QAConfig
+from .config import QAConfig, course_path, course_relative
 from .postprocess import NO_SPAN_NULL_ODDS
 from .scoring import reference_answers
 
@@ -21,16 +21,16 @@ def squad_v2_config(config: QAConfig, start_from: str | Path | None = None, **ch
     "The SQuAD 2.0 run of `config`: `version_2`, output in `<output_dir>-v2`, every window kept, starting from the model in `start_from` if given."
     settings = dict(version_2=True, output_dir=str(config.output_dir).rstrip("/") + "-v2", train_answer_windows_only=False)
     if start_from is not None:
-        if not (Path(start_from) / "config.json").is_file():
+        if not (course_path(start_from) / "config.json").is_file():
             raise FileNotFoundError(f"start_from={str(start_from)!r} holds no model (config.json missing): pass a trained model "
                                     "folder, e.g. trained_model_dir(config) for the SQuAD 1.1 model of 03_training.")
-        settings["model_checkpoint"] = str(start_from)
+        settings["model_checkpoint"] = course_relative(start_from)   # e.g. runs/cpu/model, read in the course folder
     return config.replace(**{**settings, **changes})
 
 # %% ../nbs/08_squad_v2.ipynb #ab1f2d02
 def read_run_predictions(run_dir: str | Path) -> tuple[dict[str, str], dict[str, float]]:
     "The best span (null answer aside) and the null odds of each question a SQuAD 2.0 run in `run_dir` evaluated."
-    run_dir = Path(run_dir)
+    run_dir = course_path(run_dir)   # a relative folder is read in the course folder (90_appendix_config)
     if not (run_dir / "null_odds.json").is_file():
         raise FileNotFoundError(f"{str(run_dir)!r} has no null_odds.json: it is not a finished SQuAD 2.0 run. Train one "
                                 "with train_and_evaluate(squad_v2_config(config)), or pass the folder of such a run.")

@@ -12,17 +12,19 @@ from transformers import (AutoModelForQuestionAnswering, AutoTokenizer, PreTrain
                           set_seed)
 from transformers.trainer_callback import PrinterCallback
 from transformers.utils import logging as transformers_logging
-from .config import QAConfig, qa_settings, resolve_checkpoint, save_qa_settings, training_precision, write_json_atomic
+from .config import (QAConfig, course_relative, qa_settings, resolve_checkpoint, run_dir, save_qa_settings,
+                                  training_precision, write_json_atomic)
 from .data import load_config_data
 from .features import WindowCollator, prepare_train_features, prepare_validation_features
 from .job import (EvaluationPrinter, QuestionAnsweringTrainer, SquadMetrics, TimeBudget, TrainingClock, batch_plan,
                                check_output_dir, evaluation_curve, freeze_embeddings, prepare_output_dir, resume_checkpoint,
                                run_metrics, settings_differences, sort_by_length, world_size)
+from .run_storage import fetch_run_from_hub, finished_run, keep_run, training_notice
 
 # %% auto #0
-__all__ = ['TRAINING_TIME', 'load_model_and_tokenizer', 'set_dropout', 'build_train_features', 'build_eval_features',
-           'training_arguments', 'time_callbacks', 'build_trainer', 'plot_loss_curve', 'save_run', 'plot_f1_curve',
-           'train_and_evaluate', 'trained_model_dir', 'trained_model_summary']
+__all__ = ['load_model_and_tokenizer', 'set_dropout', 'build_train_features', 'build_eval_features', 'training_arguments',
+           'time_callbacks', 'build_trainer', 'plot_loss_curve', 'save_run', 'plot_f1_curve', 'train_and_evaluate',
+           'trained_model_dir', 'trained_model_summary']
 
 # %% ../nbs/03_training.ipynb #bad7ecf7
 def load_model_and_tokenizer(checkpoint: str, trust_remote_code: bool = False):
@@ -76,7 +78,7 @@ def training_arguments(config: QAConfig, output_dir: str | Path | None = None, p
     evaluation = (dict(eval_strategy="no") if not evaluate else
                   dict(eval_strategy="steps", eval_steps=config.eval_steps) if config.eval_steps else dict(eval_strategy="epoch"))
     return TrainingArguments(
-        output_dir=str(Path(output_dir or config.output_dir) / "checkpoints"),
+        output_dir=str(Path(output_dir or run_dir(config)) / "checkpoints"),
         per_device_train_batch_size=per_device, per_device_eval_batch_size=config.eval_batch_size,
         gradient_accumulation_steps=accumulation,
         learning_rate=config.learning_rate, lr_scheduler_type=config.lr_scheduler_type,
@@ -169,9 +171,9 @@ def plot_f1_curve(curve: list[dict], title: str = "F1 against training time", pa
 
 # %% ../nbs/03_training.ipynb #3b01dfde
 def train_and_evaluate(config: QAConfig, overwrite: bool = False, resume: bool = False, verbose: bool = True) -> dict:
-    "Fine-tune `config.model_checkpoint` on SQuAD, evaluate, save the run into `config.output_dir`; return the metrics."
+    "Fine-tune `config.model_checkpoint` on SQuAD, evaluate, save the run into `run_dir(config)`; return the metrics."
     settings = config.to_dict()
-    check_output_dir(config.output_dir, overwrite, resume, settings)   # refuse now, not after minutes of data preparation
+    check_output_dir(run_dir(config), overwrite, resume, settings)   # refuse now, not after minutes of data preparation
     set_seed(config.seed)  # the new head's random initialisation too, so that a run is reproducible
     model, tokenizer = load_model_and_tokenizer(config.model_checkpoint)
     if config.freeze_embeddings: freeze_embeddings(model)
@@ -179,9 +181,9 @@ def train_and_evaluate(config: QAConfig, overwrite: bool = False, resume: bool =
     data = load_config_data(config)
     train_features = build_train_features(data["train"], tokenizer, config)
     eval_features = build_eval_features(data["validation"], tokenizer, config)
-    output_dir = prepare_output_dir(config.output_dir, overwrite, resume, settings)   # only now that model and data loaded
+    output_dir = prepare_output_dir(run_dir(config), overwrite, resume, settings)   # only now that model and data loaded
     print(f"rank {os.environ.get('RANK', '0')}/{world_size()}: profile {config.profile}, model {config.model_checkpoint}, "
-          f"output {output_dir}", flush=True)
+          f"output {course_relative(output_dir)}", flush=True)
     trainer = build_trainer(config, model, tokenizer, train_features, data["validation"], eval_features, output_dir)
     trainer.train(resume_from_checkpoint=resume_checkpoint(output_dir, resume))
     metrics = run_metrics(trainer, config, train_examples=len(data["train"]))
@@ -189,25 +191,22 @@ def train_and_evaluate(config: QAConfig, overwrite: bool = False, resume: bool =
     if verbose: print(json.dumps({k: v for k, v in metrics.items() if k != "config"}, indent=1))
     return metrics
 
-TRAINING_TIME = {"smoke": "a few minutes", "cpu": "its time budget of training, plus a few minutes to prepare the data and evaluate",
-                 "gpu": "the whole training set: allow an hour on a Colab GPU"}   # what a student waits, said before training
-
 def trained_model_dir(config: QAConfig) -> Path:
-    "The `model/` folder of `config.output_dir`; trains first only when there is no run there at all (and says so)."
-    output_dir = Path(config.output_dir)
-    if not (output_dir.is_dir() and any(output_dir.iterdir())):
-        print(f"No trained run in {config.output_dir}/: training the {config.profile} profile's model now "
-              f"({TRAINING_TIME.get(config.profile, 'its time depends on the settings')}).", flush=True)
+    "The `model/` folder of `config`'s run: in the course folder, else your run from the hub; trains first (saying so) only when neither has one."
+    output_dir = run_dir(config)
+    if not (output_dir.is_dir() and any(output_dir.iterdir())) and not fetch_run_from_hub(config):
+        print(training_notice(config), flush=True)   # where it looked, and what training costs on this machine
         train_and_evaluate(config)
+        print(keep_run(config), flush=True)
     missing = [name for name in ("model/config.json", "metrics.json") if not (output_dir / name).is_file()]
     if missing:
-        raise FileNotFoundError(f"{str(output_dir)!r} holds an unfinished or moved run ({', '.join(missing)} missing). Nothing was "
+        raise FileNotFoundError(f"{course_relative(output_dir)!r} holds an unfinished or moved run ({', '.join(missing)} missing). Nothing was "
                                 "replaced: finish it with `extractive-qa train --resume`, put the files back, or delete the folder "
                                 "to train afresh.")
     differences = settings_differences(json.loads((output_dir / "metrics.json").read_text()).get("config", {}), config)
     if differences:
         listed = ", ".join(f"{name}: {saved!r} there, {now!r} now" for name, (saved, now) in differences.items())
-        raise ValueError(f"{str(output_dir)!r} holds a run trained with other settings ({listed}). Nothing was replaced: "
+        raise ValueError(f"{course_relative(output_dir)!r} holds a run trained with other settings ({listed}). Nothing was replaced: "
                          "delete that folder (or choose another output_dir) to train with these settings.")
     return output_dir / "model"
 

@@ -4,7 +4,10 @@ enough for the notebook's own imports.
 A fake `google.colab` module makes the cell believe it runs in Colab. Its install command is run as written, with
 the repository URL (settings.ini's `git_url`, which tests/test_course.py pins every notebook to) pointed at this
 checkout (`git+file://`), in a fresh virtual environment that already has the CPU build of torch, as Colab has torch.
-Then every notebook's `import` lines run in that environment, from a folder outside the repository."""
+Then every notebook's `import` lines run in that environment, from a folder outside the repository, and three
+notebooks run top to bottom there (issue 17: notebooks from an installed package, without the repository).
+
+pip builds a wheel from the checkout's committed HEAD (git+file://) and installs it: commit before running this locally."""
 import ast, configparser, json, os, subprocess, sys
 from pathlib import Path
 import pytest
@@ -62,12 +65,15 @@ def colab_env(tmp_path_factory) -> Path:
     fake.mkdir(parents=True)
     (fake.parent / "__init__.py").write_text("")
     (fake / "__init__.py").write_text("'A stand-in for Colab\\'s module: its presence is how notebooks know they run in Colab.'\n")
+    (fake / "drive.py").write_text("'A stand-in for google.colab.drive: records where the cell mounts Drive.'\n"
+                                   "import os\ndef mount(path): open(os.environ['FAKE_DRIVE_LOG'], 'a').write(path + '\\n')\n")
     cell = install_cell(NOTEBOOKS[0]).replace(f"git+{repository_url()}", f"git+file://{ROOT}")
     assert f"git+file://{ROOT}" in cell, cell
     code = "import google.colab\n" + cell
-    env = {**os.environ, "PYTHONPATH": str(fake.parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(fake.parent.parent), "FAKE_DRIVE_LOG": str(folder / "mounts.log")}
     result = subprocess.run([str(python), "-c", code], capture_output=True, text=True, cwd=folder, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (folder / "mounts.log").read_text() == "/content/drive\n", "the install cell must mount Google Drive"
     return python
 
 def test_install_cell_installs_the_course_extra(colab_env):
@@ -85,3 +91,46 @@ def test_notebook_imports_work_after_the_install_cell(colab_env, path, tmp_path)
     code = "\n".join(imports) + "\nprint('imports ok')"
     result = subprocess.run([str(colab_env), "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0 and "imports ok" in result.stdout, f"{path.name}:\n{code}\n{result.stderr[-2000:]}"
+
+
+RUNNER = """
+import sys
+from execnb.shell import CaptureShell
+def skipped(cell):
+    return cell.cell_type == "code" and any(l.replace(" ", "").lower() == "#|eval:false" for l in cell.source.splitlines())
+for name in sys.argv[1:]:
+    print("running", name, flush=True)
+    CaptureShell(name).execute(name, name, exc_stop=True, preproc=skipped)
+"""
+
+def outputs(path: Path) -> str:
+    "The text outputs of the executed notebook at `path`."
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/markdown", ""))
+                     for c in cells if c["cell_type"] == "code" for o in c.get("outputs", []))
+
+def test_notebooks_run_from_the_installed_package_without_the_repository(colab_env, tmp_path):
+    "00 trains the one smoke run (in ~/extractive_qa, not in the working folder), 04 loads it without training, index runs."
+    data_dir = os.environ.get("EXTRACTIVE_QA_DATA_DIR")
+    if not data_dir: pytest.skip("needs EXTRACTIVE_QA_DATA_DIR (local SQuAD): the notebooks read it")
+    work, home = tmp_path / "notebooks", tmp_path / "home"
+    work.mkdir(); home.mkdir()
+    names = ["00_first_answer.ipynb", "04_logits.ipynb", "index.ipynb"]
+    for name in names: (work / name).write_text((ROOT / "nbs" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (work / "runner.py").write_text(RUNNER)
+    env = {**{k: v for k, v in os.environ.items() if k not in ("EXTRACTIVE_QA_HOME", "PYTHONPATH")}, "HOME": str(home),
+           "EXTRACTIVE_QA_PROFILE": "smoke", "EXTRACTIVE_QA_DATA_DIR": data_dir, "HF_HUB_OFFLINE": "1",
+           "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg"}
+    probe = subprocess.run([str(colab_env), "-c", "from extractive_qa.config import project_root, course_home; print(project_root(), course_home())"],
+                           capture_output=True, text=True, cwd=work, env=env)
+    assert probe.stdout.split() == ["None", str(home / "extractive_qa")], probe.stdout + probe.stderr   # no repository in sight
+    result = subprocess.run([str(colab_env), "runner.py", *names], capture_output=True, text=True, cwd=work, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    run = home / "extractive_qa" / "runs" / "smoke"
+    assert (run / "metrics.json").is_file() and (run / "model" / "config.json").is_file(), sorted(home.rglob("*"))[:20]
+    assert not (work / "runs").exists(), "a run was written under the working folder"
+    first, second, index = (outputs(work / name) for name in names)
+    assert "No trained run in runs/smoke (~/extractive_qa): this notebook trains the smoke profile's model now" in first, first[:3000]
+    assert "No trained run" not in second and "trains the smoke" not in second, "04 trained again instead of loading 00's run"
+    assert "Your trained run, profile smoke" in second or "profile smoke:" in second, second[:2000]
+    assert "does not have" in index, "the index must say that results/ is in the repository"
