@@ -5,7 +5,7 @@ import extractive_qa
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ["showcase", "config", "data", "features", "training", "logits", "postprocess", "inference", "scoring", "cli", "job",
-           "deployment", "squad_v2", "squad_files", "fast_span_search", "scoring_details"]   # exported from a notebook each
+           "deployment", "squad_v2", "squad_files", "fast_span_search", "scoring_details", "run_storage"]   # exported from a notebook each
 METRIC_MODULES = ["squad_metric", "squad_v2_metric"]      # `evaluate` metric files, written by hand (see their docstring)
 
 def test_version_matches_settings():
