@@ -171,7 +171,7 @@ def check_config(config: QAConfig) -> None:
         raise FileNotFoundError(f"The data directory {config.data_dir!r} does not exist. Point --data-dir or "
                                 f"{DATA_DIR_VARIABLE} at the folder holding squad_v1/ (or leave both unset to use the hub).")
 
-# %% ../nbs/90_appendix_config.ipynb #916005f0
+# %% ../nbs/90_appendix_config.ipynb #d726db25
 COLAB_DRIVE = Path("/content/drive/MyDrive")   # where Colab mounts Google Drive
 
 def project_root() -> Path | None:
@@ -196,7 +196,7 @@ def course_home(drive: str | Path | None = None) -> Path:
     "The course folder that relative run paths are read under: `$EXTRACTIVE_QA_HOME`, Colab's mounted Drive, the repository, or ~/extractive_qa."
     return course_home_and_description(drive)[0]
 
-# %% ../nbs/90_appendix_config.ipynb #740a7411
+# %% ../nbs/90_appendix_config.ipynb #ac3804eb
 def course_path(path: str | Path) -> Path:
     "`path` as the course reads it: absolute (or `~/...`) as given, relative under `course_home()`."
     path = Path(path).expanduser()
