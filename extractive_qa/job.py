@@ -11,6 +11,7 @@ import torch
 from datasets import Dataset
 from torch.utils.data import SequentialSampler
 from transformers import EvalPrediction, Trainer, TrainerCallback
+from transformers.trainer_callback import ProgressCallback
 from transformers.trainer_utils import PredictionOutput, get_last_checkpoint
 from .config import QAConfig, course_relative, cpu_description, write_json_atomic, QA_SETTINGS_FILE, qa_settings, save_qa_settings, read_qa_settings
 from .config import bf16_agreement_holds, bf16_hardware
@@ -22,8 +23,8 @@ from .scoring import load_squad_metric
 __all__ = ['RUN_CONFIG', 'world_size', 'batch_plan', 'is_main_process', 'settings_differences', 'check_resumable',
            'check_output_dir', 'prepare_output_dir', 'hardware_description', 'SquadMetrics', 'length_order',
            'sort_by_length', 'check_in_order', 'QuestionAnsweringTrainer', 'TrainingClock', 'refit_schedule',
-           'TimeBudget', 'EvaluationPrinter', 'last_evaluation', 'evaluation_curve', 'bf16_agreement', 'run_metrics',
-           'resume_checkpoint', 'freeze_embeddings']
+           'TimeBudget', 'FittedProgress', 'EvaluationPrinter', 'last_evaluation', 'evaluation_curve', 'bf16_agreement',
+           'run_metrics', 'resume_checkpoint', 'freeze_embeddings']
 
 # %% ../nbs/91_appendix_running_the_job.ipynb #1c1fc5f9
 def world_size() -> int:
@@ -282,6 +283,16 @@ class TimeBudget(TrainerCallback):
             self.steps = state.max_steps = state.global_step
             control.should_training_stop = control.should_save = True
             control.should_evaluate = args.eval_strategy != "no"
+
+# %% ../nbs/91_appendix_running_the_job.ipynb #176c049d
+class FittedProgress(ProgressCallback):
+    "transformers' progress bar, with its total kept at `state.max_steps` when a `TimeBudget` changes it (so its time left is true)."
+    def on_step_end(self, args, state, control, **kwargs):
+        bar = self.training_bar
+        if bar is not None and bar.total != state.max_steps:
+            bar.total = state.max_steps
+            bar.refresh()
+        return super().on_step_end(args, state, control, **kwargs)
 
 # %% ../nbs/91_appendix_running_the_job.ipynb #c3f2e5d6
 class EvaluationPrinter(TrainerCallback):

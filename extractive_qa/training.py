@@ -10,13 +10,13 @@ import torch
 from datasets import Dataset
 from transformers import (AutoModelForQuestionAnswering, AutoTokenizer, PreTrainedTokenizerBase, Trainer, TrainingArguments,
                           set_seed)
-from transformers.trainer_callback import PrinterCallback
+from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.utils import logging as transformers_logging
 from .config import (QAConfig, course_relative, qa_settings, resolve_checkpoint, run_dir, save_qa_settings,
                                   training_precision, write_json_atomic)
 from .data import load_config_data
 from .features import WindowCollator, prepare_train_features, prepare_validation_features
-from .job import (EvaluationPrinter, QuestionAnsweringTrainer, SquadMetrics, TimeBudget, TrainingClock, batch_plan,
+from .job import (EvaluationPrinter, FittedProgress, QuestionAnsweringTrainer, SquadMetrics, TimeBudget, TrainingClock, batch_plan,
                                check_output_dir, evaluation_curve, freeze_embeddings, prepare_output_dir, resume_checkpoint,
                                run_metrics, settings_differences, sort_by_length, world_size)
 from .run_storage import fetch_run_from_hub, finished_run, keep_run, training_notice
@@ -110,6 +110,9 @@ def build_trainer(config: QAConfig, model, tokenizer: PreTrainedTokenizerBase, t
     if not progress_bars:  # one line per evaluation, not a dict per log
         trainer.remove_callback(PrinterCallback)
         trainer.add_callback(EvaluationPrinter(f"profile {config.profile}"))
+    elif config.max_train_minutes:   # the bar counts to the steps the budget fits (91_appendix_running_the_job)
+        trainer.remove_callback(ProgressCallback)
+        trainer.add_callback(FittedProgress)
     trainer.squad_metrics = metrics
     return trainer
 
